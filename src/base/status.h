@@ -1,0 +1,77 @@
+// Status and Result: how Synod reports an operation that failed for a reason the caller must handle
+// (bad input, not the leader, too large). Invariant violations are SYNOD_ASSERT, never a Status.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "base/assert.h"
+
+namespace synod {
+
+enum class ErrorCode {
+  kOk = 0,
+  kInvalidArgument,  // the request itself is malformed
+  kNotLeader,        // this node cannot serve it; the leader may be known (see message)
+  kNoLeader,         // no leader is known right now; retry later
+  kTransferInProgress,
+  kTooLarge,
+  kDropped,    // a message that failed validation and was discarded
+  kStale,      // input from an older term or an obsolete request
+  kCompacted,  // the requested index is covered by a snapshot
+  kUnavailable,
+  kCorruption,
+  kIoError,
+};
+
+std::string_view error_code_name(ErrorCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status ok() { return {}; }
+
+  bool is_ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  std::string to_string() const;
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
+    SYNOD_ASSERT_MSG(!status_.is_ok(), "a Result without a value needs an error");
+  }
+
+  bool is_ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+  const T& value() const& {
+    SYNOD_ASSERT(value_.has_value());
+    return *value_;
+  }
+  T& value() & {
+    SYNOD_ASSERT(value_.has_value());
+    return *value_;
+  }
+  T&& value() && {
+    SYNOD_ASSERT(value_.has_value());
+    return std::move(*value_);
+  }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+}  // namespace synod

@@ -1,0 +1,70 @@
+// Configuration of one Raft core. Validated once at construction (Raft::create), never later.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+#include "consensus/types.h"
+
+namespace synod::raft {
+
+enum class ReadOnlyOption : uint8_t {
+  // ReadIndex: the leader confirms it still leads with one heartbeat round before answering (Raft thesis,
+  // section 6.4). Safe whatever the clocks do.
+  kSafe,
+  // Lease: the leader answers from its commit index without a round trip, trusting that check-quorum
+  // makes it step down before any follower can elect a new leader. This assumes clocks advance at
+  // roughly the same rate on every node: a leader's election timeout must not run slower than a
+  // follower's by more than the gap between the election timeout and the randomized timeouts'
+  // lower bound. Only allowed with check-quorum on.
+  kLeaseBased,
+};
+
+#if SYNOD_BUG_INJECTION
+// Deliberate protocol bugs, compiled only into test builds, to prove the checkers catch them.
+struct InjectedBugs {
+  bool commit_old_term_by_counting = false;  // ignore the Figure 8 rule: commit any replicated entry
+  bool grant_two_votes_per_term = false;     // forget the vote already cast this term
+  bool skip_up_to_date_check = false;        // vote for candidates with stale logs
+  bool read_without_quorum_check = false;    // answer ReadIndex without confirming leadership
+};
+#endif
+
+struct Config {
+  NodeId id = kNoNode;
+  // Voters of the cluster when it starts from nothing. A restarted node takes them from its snapshot.
+  std::vector<NodeId> voters;
+
+  // Followers start an election after a randomized timeout in [election_tick, 2 * election_tick).
+  int election_tick = 10;
+  // The leader sends heartbeats every heartbeat_tick ticks. Must be < election_tick.
+  int heartbeat_tick = 1;
+
+  bool pre_vote = true;      // thesis 9.6: don't disrupt a working leader from a partitioned node
+  bool check_quorum = true;  // leaders step down without a quorum; followers ignore votes while led
+
+  ReadOnlyOption read_only = ReadOnlyOption::kSafe;
+  bool forward_proposals = true;  // followers pass proposals on to the leader they know
+
+  // Replication flow control.
+  size_t max_bytes_per_message = 1U << 20U;  // entries per Append message, at least one entry
+  size_t max_inflight_messages = 256;        // unacknowledged Append messages per follower
+  size_t max_inflight_bytes = 32U << 20U;    // bytes in those messages per follower
+
+  // Input limits: anything larger is refused with a clear error.
+  size_t max_entry_bytes = 1536U * 1024U;     // one proposal (etcd's default request limit is 1.5 MiB)
+  size_t max_uncommitted_bytes = 64U << 20U;  // proposals appended but not yet committed
+  size_t max_entries_per_message = 65536;     // a peer sending more is malformed
+
+  uint64_t seed = 1;  // the only source of randomness (election timeouts)
+
+#if SYNOD_BUG_INJECTION
+  InjectedBugs bugs;
+#endif
+
+  Status validate() const;
+};
+
+}  // namespace synod::raft
