@@ -1,0 +1,76 @@
+// InvariantChecker: watches a cluster and checks Raft's safety properties (paper, Figure 3) after every
+// event, through the engine-neutral Engine interface only, so every engine is held to them:
+//
+//   election safety ........ at most one leader per term, over the whole run
+//   log matching ........... two logs holding an entry with the same index and term hold the same
+//                            entry there and the same entries before it
+//   leader completeness .... a leader's log holds every entry committed in an earlier term (unless it
+//                            compacted it into a snapshot)
+//   state machine safety ... no two nodes apply different entries at the same index
+//   monotonic state ........ a node's term and commit index never go back, even across restarts
+//                            (the cluster persists each Ready before acting on it)
+//
+// A violation is recorded with the recent events that led to it; the first one is kept.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "consensus/types.h"
+#include "sim/cluster.h"
+
+namespace synod::check {
+
+class InvariantChecker final : public sim::ClusterObserver {
+ public:
+  explicit InvariantChecker(size_t trace_events = 40) : trace_limit_(trace_events) {}
+
+  void on_attach(const sim::Cluster& cluster) override;
+  void on_applied(NodeId node, Index index, uint64_t chain_hash) override;
+  void on_event(const sim::Cluster& cluster, NodeId subject, const std::string& what) override;
+
+  // Checks every node, not just the last event's subject (for the end of a run).
+  void check_all(const sim::Cluster& cluster);
+
+  bool ok() const { return violation_.empty(); }
+  // The first violation with the events that led to it; empty if none.
+  const std::string& violation() const { return violation_; }
+  uint64_t checks() const { return checks_; }
+
+ private:
+  struct EntryFacts {
+    uint64_t content_hash = 0;
+    Term previous_term = 0;
+  };
+  struct NodeFacts {
+    Term term = 0;
+    Index commit = 0;
+  };
+
+  void check_node(const sim::Cluster& cluster, NodeId id);
+  void check_leader_completeness(const sim::Cluster& cluster, NodeId id);
+  void fail(const std::string& what);
+
+  std::map<Term, NodeId> leaders_;
+  std::map<std::pair<Index, Term>, EntryFacts> entries_;
+  struct CommittedFacts {
+    Term term = 0;
+    uint64_t content_hash = 0;
+    // The term of the node that first reported it committed: at least the term it was committed in.
+    Term commit_term = 0;
+  };
+  std::map<Index, CommittedFacts> committed_;
+  std::map<Index, uint64_t> applied_;  // index -> chain hash
+  std::map<NodeId, NodeFacts> nodes_;
+  std::deque<std::string> trace_;
+  size_t trace_limit_;
+  std::string violation_;
+  uint64_t checks_ = 0;
+};
+
+uint64_t entry_content_hash(const Entry& entry);
+
+}  // namespace synod::check

@@ -1,0 +1,338 @@
+#include "sim/cluster.h"
+
+#include <sstream>
+
+#include "base/assert.h"
+
+namespace synod::sim {
+
+struct Cluster::Node {
+  NodeId id = kNoNode;
+  std::unique_ptr<Engine> engine;  // null while crashed
+  DurableStore store;
+  KvStateMachine state_machine;
+  std::vector<ReadState> read_states;
+  uint64_t incarnation = 0;
+};
+
+Cluster::Cluster(std::vector<NodeId> ids, EngineFactory factory, uint64_t seed)
+    : ids_(std::move(ids)), factory_(std::move(factory)), random_(seed) {
+  for (NodeId id : ids_) {
+    auto node = std::make_unique<Node>();
+    node->id = id;
+    start(*node);
+    nodes_.emplace(id, std::move(node));
+  }
+}
+
+Cluster::~Cluster() = default;
+
+void Cluster::set_observer(ClusterObserver* observer) {
+  observer_ = observer;
+  if (observer_ != nullptr) observer_->on_attach(*this);
+}
+
+void Cluster::start(Node& node) {
+  uint64_t seed = random_.next();
+  Result<std::unique_ptr<Engine>> engine = factory_(node.id, ids_, seed, node.store.state());
+  SYNOD_ASSERT_MSG(engine.is_ok(), engine.status().to_string().c_str());
+  node.engine = std::move(engine).value();
+  node.state_machine = KvStateMachine();
+  if (const SnapshotPtr& snapshot = node.store.state().snapshot) {
+    SYNOD_ASSERT(node.state_machine.restore(snapshot->data));
+  }
+  node.read_states.clear();
+  ++node.incarnation;
+}
+
+Cluster::Node& Cluster::node(NodeId id) {
+  auto it = nodes_.find(id);
+  SYNOD_ASSERT_MSG(it != nodes_.end(), "no such node");
+  return *it->second;
+}
+
+const Cluster::Node& Cluster::node(NodeId id) const {
+  auto it = nodes_.find(id);
+  SYNOD_ASSERT_MSG(it != nodes_.end(), "no such node");
+  return *it->second;
+}
+
+bool Cluster::is_up(NodeId id) const {
+  return node(id).engine != nullptr;
+}
+uint64_t Cluster::incarnation(NodeId id) const {
+  return node(id).incarnation;
+}
+
+Engine& Cluster::engine(NodeId id) {
+  Node& n = node(id);
+  SYNOD_ASSERT_MSG(n.engine != nullptr, "node is down");
+  return *n.engine;
+}
+
+const Engine& Cluster::engine(NodeId id) const {
+  const Node& n = node(id);
+  SYNOD_ASSERT_MSG(n.engine != nullptr, "node is down");
+  return *n.engine;
+}
+
+const KvStateMachine& Cluster::state_machine(NodeId id) const {
+  return node(id).state_machine;
+}
+const DurableStore& Cluster::store(NodeId id) const {
+  return node(id).store;
+}
+std::vector<ReadState>& Cluster::read_states(NodeId id) {
+  return node(id).read_states;
+}
+
+void Cluster::handle_ready(Node& n) {
+  while (n.engine->has_ready()) {
+    Ready ready = n.engine->ready();
+    n.store.persist(ready);
+    for (Message& message : ready.messages) {
+      if (link_up(message.from, message.to)) in_flight_.push_back(std::move(message));
+    }
+    if (ready.snapshot) {
+      SYNOD_ASSERT(n.state_machine.restore(ready.snapshot->data));
+      SYNOD_ASSERT(n.state_machine.applied_index() == ready.snapshot->meta.index);
+    }
+    for (const Entry& entry : ready.committed) {
+      n.state_machine.apply(entry);
+      if (observer_ != nullptr) observer_->on_applied(n.id, entry.index, n.state_machine.chain_hash());
+    }
+    n.read_states.insert(n.read_states.end(), ready.read_states.begin(), ready.read_states.end());
+    n.engine->advance();
+  }
+}
+
+void Cluster::notify(NodeId subject, const std::string& what) {
+  ++events_;
+  if (observer_ != nullptr) observer_->on_event(*this, subject, what);
+}
+
+void Cluster::tick(NodeId id) {
+  Node& n = node(id);
+  if (!n.engine) return;
+  n.engine->tick();
+  handle_ready(n);
+  notify(id, "tick " + std::to_string(id));
+}
+
+void Cluster::tick_all() {
+  for (NodeId id : ids_) tick(id);
+}
+
+Result<Proposal> Cluster::propose(NodeId id, std::string data) {
+  Node& n = node(id);
+  if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
+  Result<Proposal> result = n.engine->propose(std::move(data));
+  handle_ready(n);
+  notify(id, "propose at " + std::to_string(id));
+  return result;
+}
+
+Status Cluster::read_index(NodeId id, std::string context) {
+  Node& n = node(id);
+  if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
+  Status status = n.engine->read_index(std::move(context));
+  handle_ready(n);
+  notify(id, "read_index at " + std::to_string(id));
+  return status;
+}
+
+Status Cluster::transfer_leader(NodeId leader, NodeId to) {
+  Node& n = node(leader);
+  if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
+  Status status = n.engine->transfer_leader(to);
+  handle_ready(n);
+  notify(leader, "transfer_leader " + std::to_string(leader) + "->" + std::to_string(to));
+  return status;
+}
+
+Status Cluster::compact(NodeId id) {
+  Node& n = node(id);
+  if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
+  Index index = n.state_machine.applied_index();
+  std::optional<Term> term = n.engine->term_at(index);
+  if (!term) return Status(ErrorCode::kCompacted, "nothing new to compact");
+  std::string data = n.state_machine.snapshot();
+  Status status = n.engine->compact(index, data);
+  if (status.is_ok()) {
+    // The application makes its snapshot durable before the log prefix may go.
+    SnapshotMeta meta{index, *term, ConfState{ids_}};
+    n.store.save_snapshot(std::make_shared<const Snapshot>(Snapshot{meta, std::move(data)}));
+  }
+  handle_ready(n);
+  notify(id, "compact " + std::to_string(id) + " at " + std::to_string(index));
+  return status;
+}
+
+Status Cluster::deliver(size_t position) {
+  SYNOD_ASSERT(position < in_flight_.size());
+  Message message = std::move(in_flight_[position]);
+  in_flight_.erase(in_flight_.begin() + static_cast<std::ptrdiff_t>(position));
+  std::string what = "deliver " + message.describe();
+  Status status;
+  Node& target = node(message.to);
+  if (!link_up(message.from, message.to)) {
+    status = Status(ErrorCode::kUnavailable, "link cut");
+  } else if (!target.engine) {
+    status = Status(ErrorCode::kUnavailable, "receiver down");
+  } else {
+    status = target.engine->step(message);
+    handle_ready(target);
+  }
+  notify(message.to, what);
+  return status;
+}
+
+void Cluster::drop(size_t position) {
+  SYNOD_ASSERT(position < in_flight_.size());
+  std::string what = "drop " + in_flight_[position].describe();
+  in_flight_.erase(in_flight_.begin() + static_cast<std::ptrdiff_t>(position));
+  notify(kNoNode, what);
+}
+
+void Cluster::duplicate(size_t position) {
+  SYNOD_ASSERT(position < in_flight_.size());
+  Message copy = in_flight_[position];
+  std::string what = "duplicate " + copy.describe();
+  in_flight_.push_back(std::move(copy));
+  notify(kNoNode, what);
+}
+
+size_t Cluster::deliver_all(size_t max_messages) {
+  size_t delivered = 0;
+  while (!in_flight_.empty() && delivered < max_messages) {
+    (void)deliver(0);
+    ++delivered;
+  }
+  return delivered;
+}
+
+void Cluster::partition(const std::vector<std::vector<NodeId>>& groups) {
+  heal();
+  std::map<NodeId, size_t> group_of;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (NodeId id : groups[g]) group_of[id] = g;
+  }
+  for (NodeId a : ids_) {
+    for (NodeId b : ids_) {
+      if (a != b && group_of.count(a) > 0 && group_of.count(b) > 0 && group_of[a] != group_of[b]) {
+        cut_links_.insert({a, b});
+      }
+    }
+  }
+  notify(kNoNode, "partition");
+}
+
+void Cluster::cut(NodeId from, NodeId to) {
+  cut_links_.insert({from, to});
+  notify(kNoNode, "cut " + std::to_string(from) + "->" + std::to_string(to));
+}
+
+void Cluster::isolate(NodeId id) {
+  for (NodeId other : ids_) {
+    if (other == id) continue;
+    cut_links_.insert({id, other});
+    cut_links_.insert({other, id});
+  }
+  notify(kNoNode, "isolate " + std::to_string(id));
+}
+
+void Cluster::heal() {
+  cut_links_.clear();
+  notify(kNoNode, "heal");
+}
+
+bool Cluster::link_up(NodeId from, NodeId to) const {
+  return cut_links_.count({from, to}) == 0;
+}
+
+void Cluster::crash(NodeId id) {
+  Node& n = node(id);
+  n.engine.reset();
+  n.read_states.clear();
+  notify(id, "crash " + std::to_string(id));
+}
+
+void Cluster::restart(NodeId id) {
+  Node& n = node(id);
+  SYNOD_ASSERT_MSG(n.engine == nullptr, "restart a crashed node only");
+  start(n);
+  handle_ready(n);
+  notify(id, "restart " + std::to_string(id));
+}
+
+std::optional<NodeId> Cluster::leader() const {
+  std::optional<NodeId> best;
+  Term best_term = 0;
+  for (NodeId id : ids_) {
+    const Node& n = node(id);
+    if (!n.engine) continue;
+    EngineStatus status = n.engine->status();
+    if (status.role == Role::kLeader && (!best || status.term > best_term)) {
+      best = id;
+      best_term = status.term;
+    }
+  }
+  return best;
+}
+
+bool Cluster::run_until(const std::function<bool()>& done, int max_rounds) {
+  for (int round = 0; round < max_rounds; ++round) {
+    if (done()) return true;
+    tick_all();
+    deliver_all();
+  }
+  return done();
+}
+
+std::optional<NodeId> Cluster::campaign(NodeId id, int max_ticks) {
+  Node& n = node(id);
+  SYNOD_ASSERT(n.engine != nullptr);
+  for (int i = 0; i < max_ticks && n.engine->status().role == Role::kFollower; ++i) tick(id);
+  deliver_all();
+  return leader();
+}
+
+std::string Cluster::describe_log(NodeId id) const {
+  const Node& n = node(id);
+  std::ostringstream out;
+  if (!n.engine) return "(down)";
+  EngineStatus status = n.engine->status();
+  out << '[';
+  if (status.snapshot_index > 0) out << "snap@" << status.snapshot_index << ' ';
+  for (Index index = status.first_index; index <= status.last_index; ++index) {
+    std::optional<Entry> entry = n.engine->entry_at(index);
+    if (!entry) continue;
+    out << index << ':' << entry->term;
+    if (entry->type == EntryType::kNoop) {
+      out << "(noop)";
+    } else if (!entry->data.empty() && entry->data.size() <= 24) {
+      out << '(' << entry->data << ')';
+    }
+    if (index < status.last_index) out << ' ';
+  }
+  out << ']';
+  return out.str();
+}
+
+std::string Cluster::describe() const {
+  std::ostringstream out;
+  for (NodeId id : ids_) {
+    const Node& n = node(id);
+    out << "  node " << id << ": ";
+    if (!n.engine) {
+      out << "down\n";
+      continue;
+    }
+    EngineStatus status = n.engine->status();
+    out << role_name(status.role) << " term=" << status.term << " commit=" << status.commit
+        << " applied=" << status.applied << " log=" << describe_log(id) << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace synod::sim
