@@ -159,9 +159,10 @@ void Raft::tick_heartbeat() {
       }
       for (auto& [id, progress] : progress_) progress.set_recent_active(id == config_.id);
     }
-    // A transfer that did not finish within an election timeout is given up (thesis 3.10).
-    abort_leader_transfer();
   }
+  // A transfer that did not finish within an election timeout is given up (thesis 3.10). It has its own
+  // clock: restarting election_elapsed_ would postpone check-quorum.
+  if (transferee_ != kNoNode && ++transfer_elapsed_ >= config_.election_tick) abort_leader_transfer();
   for (auto& [id, progress] : progress_) {
     if (progress.state() != ProgressState::kSnapshot) continue;
     progress.tick_snapshot();
@@ -435,6 +436,12 @@ void Raft::send_heartbeat(NodeId to, const std::string& context) {
 }
 
 Status Raft::handle_append_response(const Message& message) {
+  // Within a term the leader's log only grows, so no answer can be about an index past its end; refuse
+  // it before it touches the progress (an accepted or rejected index, and liveness alike).
+  if (message.index > log_.last_index()) {
+    return drop_invalid(message, "answers about index " + std::to_string(message.index) +
+                                     " beyond the leader's last " + std::to_string(log_.last_index()));
+  }
   Progress& progress = progress_.at(message.from);
   progress.set_recent_active(true);
   if (message.reject) {
@@ -450,10 +457,6 @@ Status Raft::handle_append_response(const Message& message) {
       maybe_send_append(message.from, true);
     }
     return Status::ok();
-  }
-  if (message.index > log_.last_index()) {
-    return drop_invalid(message, "acknowledges index " + std::to_string(message.index) +
-                                     " beyond the leader's last " + std::to_string(log_.last_index()));
   }
   bool was_paused = progress.paused();
   bool updated = progress.maybe_update(message.index);
@@ -652,7 +655,7 @@ Status Raft::transfer_leader(NodeId to) {
   if (to == config_.id || to == transferee_) return Status::ok();
   transferee_ = to;
   // The transfer gets one election timeout to complete.
-  election_elapsed_ = 0;
+  transfer_elapsed_ = 0;
   if (progress_.at(to).match() == log_.last_index()) {
     send(make(MessageType::kTimeoutNow, to));
   } else {
@@ -790,6 +793,12 @@ Status Raft::validate(const Message& message) const {
   if (message.to != config_.id) return invalid("addressed to node " + std::to_string(message.to));
   if (message.from == kNoNode || message.from == config_.id) return invalid("bad sender");
   if (!quorum_.contains(message.from)) return invalid("sender is not a member of the cluster");
+  // Terms start at 1 (a campaign increments them), so neither a leader nor a candidate has term 0.
+  if (message.term == 0 && (carries_leader(message.type) || message.type == MessageType::kTimeoutNow ||
+                            message.type == MessageType::kReadIndexResponse ||
+                            message.type == MessageType::kVote || message.type == MessageType::kPreVote)) {
+    return invalid("a leader's or candidate's term is at least 1");
+  }
   switch (message.type) {
     case MessageType::kAppend: {
       if (message.log_term > message.term) return invalid("previous entry's term is past the message's");
@@ -801,7 +810,7 @@ Status Raft::validate(const Message& message) const {
       for (size_t k = 0; k < message.entries.size(); ++k) {
         const Entry& entry = message.entries[k];
         if (entry.index != message.index + 1 + k) return invalid("entries are not contiguous");
-        if (entry.term < previous_term || entry.term > message.term)
+        if (entry.term == 0 || entry.term < previous_term || entry.term > message.term)
           return invalid("entry terms out of order");
         if (entry.type != EntryType::kNormal && entry.type != EntryType::kNoop)
           return invalid("bad entry type");

@@ -148,6 +148,7 @@ class Raft final : public Engine {
 
   int election_elapsed_ = 0;   // ticks since the last election timeout reset (leader: since check)
   int heartbeat_elapsed_ = 0;  // leader: ticks since the last heartbeat
+  int transfer_elapsed_ = 0;   // leader: ticks since the leader transfer in progress began
   int randomized_election_timeout_ = 0;
 
   // Output waiting for ready().

@@ -5,6 +5,9 @@
 #include "base/assert.h"
 
 namespace synod::sim {
+namespace {
+constexpr size_t kMaxMessagesPerRound = 100000;
+}  // namespace
 
 struct Cluster::Node {
   NodeId id = kNoNode;
@@ -266,25 +269,28 @@ void Cluster::restart(NodeId id) {
 }
 
 std::optional<NodeId> Cluster::leader() const {
-  std::optional<NodeId> best;
-  Term best_term = 0;
+  // A deposed leader that has not heard of the newer term yet does not count.
+  Term highest = 0;
+  std::optional<NodeId> leader;
   for (NodeId id : ids_) {
     const Node& n = node(id);
     if (!n.engine) continue;
     EngineStatus status = n.engine->status();
-    if (status.role == Role::kLeader && (!best || status.term > best_term)) {
-      best = id;
-      best_term = status.term;
+    if (status.term > highest) {
+      highest = status.term;
+      leader.reset();
     }
+    if (status.term == highest && status.role == Role::kLeader) leader = id;
   }
-  return best;
+  return leader;
 }
 
 bool Cluster::run_until(const std::function<bool()>& done, int max_rounds) {
   for (int round = 0; round < max_rounds; ++round) {
     if (done()) return true;
     tick_all();
-    deliver_all();
+    // Bounded, so a core that never quiesces fails the caller's check instead of hanging it.
+    deliver_all(kMaxMessagesPerRound);
   }
   return done();
 }
@@ -329,8 +335,10 @@ std::string Cluster::describe() const {
       continue;
     }
     EngineStatus status = n.engine->status();
-    out << role_name(status.role) << " term=" << status.term << " commit=" << status.commit
-        << " applied=" << status.applied << " log=" << describe_log(id) << '\n';
+    out << role_name(status.role) << " term=" << status.term << " leader=" << status.leader
+        << " commit=" << status.commit << " applied=" << status.applied
+        << " dropped=" << status.counters.messages_dropped_invalid << '/'
+        << status.counters.messages_dropped_stale << " log=" << describe_log(id) << '\n';
   }
   return out.str();
 }

@@ -93,7 +93,7 @@ class Cluster {
   void crash(NodeId id);
   void restart(NodeId id);
 
-  // The up node that leads in the highest term, if any.
+  // The up node that leads in the highest term any up node has reached, if there is one.
   std::optional<NodeId> leader() const;
   // Rounds of (tick every up node, deliver everything) until `done` or `max_rounds`.
   bool run_until(const std::function<bool()>& done, int max_rounds);

@@ -253,8 +253,8 @@ void run_part3_partition(std::ostream* timeline, ClusterObserver* observer, uint
               probe.transfer(kD, kE) && probe.transfer(kE, kB) && probe.transfer(kB, kA);
     for (int k = 1; ok && k <= 3; ++k)
       probe.commit_command(kA, "set k" + std::to_string(k) + " v" + std::to_string(k));
-    if (ok && probe.election_timeout(kC) <= probe.election_timeout(kD) &&
-        probe.election_timeout(kC) <= probe.election_timeout(kE)) {
+    if (ok && probe.election_timeout(kC) < probe.election_timeout(kD) &&
+        probe.election_timeout(kC) < probe.election_timeout(kE)) {
       break;
     }
     SYNOD_ASSERT_MSG(chosen < seed + 1000, "no seed lets C's timer fire first");

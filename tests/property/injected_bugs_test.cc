@@ -1,0 +1,109 @@
+// Every check must prove it can fail: each test-only injected bug of the Raft core (compiled only with
+// SYNOD_BUG_INJECTION, never in release builds) must be caught by the same random-schedule properties
+// that the unmodified core passes.
+#include <iostream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include "schedule.h"
+#include "schedule_gen.h"
+
+#if !SYNOD_BUG_INJECTION
+#error "injected-bug tests are built only with SYNOD_BUG_INJECTION"
+#endif
+
+namespace synod::test {
+namespace {
+
+constexpr int kMaxSchedules = 4000;
+
+struct Caught {
+  bool caught = false;
+  int schedules_before = 0;
+  std::string violation;
+};
+
+// Runs random schedules with `config` until one breaks a safety property (shrinking off: we only need
+// to know that, and where).
+Caught hunt(size_t nodes, const raft::Config& config, uint64_t seed) {
+  rc::detail::TestParams params;
+  params.seed = seed;
+  params.maxSuccess = kMaxSchedules;
+  params.disableShrinking = true;
+  rc::detail::TestMetadata metadata;
+  metadata.id = "injected-bug";
+  auto property = [=]() {
+    const auto cluster_seed = *rc::gen::resize(100, rc::gen::arbitrary<uint64_t>());
+    std::vector<Action> actions = *schedule_gen(100, 400);
+    ScheduleOptions options;
+    options.nodes = nodes;
+    options.seed = cluster_seed;
+    options.config = config;
+    options.check_liveness = false;  // a broken core may never settle; safety is what we hunt
+    ScheduleOutcome outcome = run_schedule(actions, options);
+    // Only safety counts here: a bug that merely stalls the cluster is not what we are hunting.
+    if (!outcome.safe) RC_FAIL(outcome.violation);
+  };
+  rc::detail::TestResult result = rc::detail::checkTestable(property, metadata, params);
+  Caught caught;
+  if (result.is<rc::detail::FailureResult>()) {
+    const auto& failure = result.get<rc::detail::FailureResult>();
+    caught.caught = true;
+    caught.schedules_before = failure.numSuccess;
+    // RapidCheck prefixes the failing assertion: keep only our message.
+    size_t ours = failure.description.find("SAFETY");
+    caught.violation = ours == std::string::npos ? failure.description : failure.description.substr(ours);
+  }
+  return caught;
+}
+
+raft::Config base_config() {
+  raft::Config config;
+  config.election_tick = 4;
+  config.heartbeat_tick = 1;
+  config.max_bytes_per_message = 64;
+  config.max_inflight_messages = 4;
+  return config;
+}
+
+void expect_caught(const Caught& caught, const std::string& property_name) {
+  ASSERT_TRUE(caught.caught) << "no schedule out of " << kMaxSchedules << " exposed the injected bug";
+  std::cout << "caught after " << caught.schedules_before << " clean schedules:\n"
+            << caught.violation.substr(0, caught.violation.find('\n')) << '\n';
+  EXPECT_NE(caught.violation.find("SAFETY"), std::string::npos);
+  if (!property_name.empty()) {
+    EXPECT_NE(caught.violation.find(property_name), std::string::npos) << caught.violation;
+  }
+}
+
+TEST(InjectedBug, grantingTwoVotesPerTermBreaksElectionSafety) {
+  raft::Config config = base_config();
+  config.pre_vote = false;  // pre-vote filters many duelling candidates; the bug is in the real vote
+  config.check_quorum = false;
+  config.bugs.grant_two_votes_per_term = true;
+  expect_caught(hunt(3, config, 11), "");
+}
+
+TEST(InjectedBug, skippingTheUpToDateCheckLosesCommittedEntries) {
+  raft::Config config = base_config();
+  config.pre_vote = false;
+  config.bugs.skip_up_to_date_check = true;
+  expect_caught(hunt(3, config, 12), "");
+}
+
+// The third bug, a leader committing an old-term entry by counting replicas, needs the paper's Figure 8
+// sequence (an old entry on a majority, the new leader's own entry lost, the leader crashing, a
+// candidate with a newer last term winning). Random schedules did not reach it in 30,000 tries, so it
+// is proven caught by the deterministic Figure 8 scenario instead:
+// Figure8.checkerCatchesALeaderThatCommitsOldTermEntriesByCounting in tests/scenario/figure8_test.cc.
+
+TEST(InjectedBug, answeringReadIndexWithoutConfirmingLeadershipServesStaleReads) {
+  raft::Config config = base_config();
+  config.bugs.read_without_quorum_check = true;
+  expect_caught(hunt(3, config, 14), "linearizable read");
+}
+
+}  // namespace
+}  // namespace synod::test
