@@ -1,8 +1,9 @@
 // Ready: everything a consensus core asks of the world after some input. The caller handles a Ready in
 // this order, then calls advance():
 //
-//   1. Persist `snapshot` (if set), then `entries` (replacing any stored entries at or after the first
-//      one's index: a new leader may overwrite an unacknowledged suffix), then `hard_state` (if set).
+//   1. Persist `snapshot` (if set; it replaces every stored entry), then `entries` (replacing any
+//      stored entries at or after the first one's index: a new leader may overwrite an unacknowledged
+//      suffix), then `hard_state` (if set).
 //      All three must be durable (fsync) before step 2 sends anything that depends on them.
 //   2. Send `messages`. A message whose `may_send_before_persist()` holds (a leader's replication
 //      traffic) may be sent before or while step 1 runs: the leader counts its own log towards a commit

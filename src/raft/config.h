@@ -14,11 +14,15 @@ enum class ReadOnlyOption : uint8_t {
   // ReadIndex: the leader confirms it still leads with one heartbeat round before answering (Raft thesis,
   // section 6.4). Safe whatever the clocks do.
   kSafe,
-  // Lease: the leader answers from its commit index without a round trip, trusting that check-quorum
-  // makes it step down before any follower can elect a new leader. This assumes clocks advance at
-  // roughly the same rate on every node: a leader's election timeout must not run slower than a
-  // follower's by more than the gap between the election timeout and the randomized timeouts'
-  // lower bound. Only allowed with check-quorum on.
+  // Lease: the leader answers from its commit index without a round trip while its lease holds, and
+  // falls back to kSafe when it does not. The lease runs from the send time of the heartbeats a quorum
+  // acknowledged until one election timeout (less a tick) later, because a follower that took such a
+  // heartbeat grants no vote for an election timeout (check-quorum's leader stickiness), and a
+  // restarted node waits an election timeout before voting. This assumes every node's ticks advance at
+  // the same rate: a follower whose clock runs faster than the leader's by more than one tick per
+  // election timeout can elect a new leader while the old one still serves lease reads. Leader
+  // transfer ends the lease. Only allowed with check-quorum on, and every member must use the same
+  // option.
   kLeaseBased,
 };
 

@@ -51,6 +51,7 @@ Raft::Raft(const Config& config, RaftLog log, const HardState& hard_state, Snaps
   persisted_hard_state_ = hard_state;
   persisted_hard_state_.commit = log_.committed();
   handed_applying_ = log_.applying();
+  restarted_ = config_.read_only == ReadOnlyOption::kLeaseBased && hard_state.term > 0;
   become_follower(term_, kNoNode);
   reported_soft_state_ = soft_state();
 }
@@ -72,6 +73,8 @@ void Raft::reset(Term term) {
   progress_.clear();
   read_only_.clear();
   reads_waiting_for_commit_.clear();
+  lease_acks_.clear();
+  timeout_now_sent_ = false;
   uncommitted_bytes_ = 0;
   broadcast_pending_ = false;
 }
@@ -128,6 +131,7 @@ void Raft::become_leader() {
 // Time
 
 void Raft::tick() {
+  ++ticks_;
   if (role_ == Role::kLeader) {
     tick_heartbeat();
   } else {
@@ -137,6 +141,7 @@ void Raft::tick() {
 
 void Raft::tick_election() {
   ++election_elapsed_;
+  if (election_elapsed_ >= config_.election_tick) restarted_ = false;
   if (promotable() && past_election_timeout()) {
     election_elapsed_ = 0;
     campaign(config_.pre_vote, false);
@@ -181,7 +186,25 @@ bool Raft::in_leader_lease() const {
   // Thesis 4.2.3: a node that heard from a leader within the minimum election timeout does not help
   // anyone depose it. Without check-quorum a leader is never told it lost its lease, so only pre-votes
   // (which change nothing) honour the lease then.
-  return leader_ != kNoNode && election_elapsed_ < config_.election_tick;
+  //
+  // In lease mode a restarted node also waits an election timeout before voting: it may have taken a
+  // heartbeat just before crashing, and the leader's lease counts on it.
+  return (leader_ != kNoNode || restarted_) && election_elapsed_ < config_.election_tick;
+}
+
+// The lease (thesis 6.4.1): with clocks that advance at the same rate, no other leader can exist before
+// every vote-granting quorum has gone an election timeout without hearing from us. A transfer hands
+// that guarantee away, so it ends the lease for the rest of the term.
+bool Raft::lease_valid() const {
+  if (transferee_ != kNoNode || timeout_now_sent_) return false;
+  Index quorum_tick = quorum_.committed_index([&](NodeId id) -> std::optional<Index> {
+    if (id == config_.id) return ticks_;
+    auto it = lease_acks_.find(id);
+    if (it == lease_acks_.end()) return std::nullopt;
+    return it->second;
+  });
+  // One tick of margin: a follower's tick may fall just after it took the heartbeat.
+  return quorum_tick > 0 && ticks_ + 1 < quorum_tick + static_cast<uint64_t>(config_.election_tick);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -365,9 +388,15 @@ Status Raft::step_follower(const Message& message) {
     case MessageType::kAppend: return handle_append(message);
     case MessageType::kHeartbeat: handle_heartbeat(message); return Status::ok();
     case MessageType::kSnapshot: return handle_snapshot(message);
-    case MessageType::kTimeoutNow: handle_timeout_now(message); return Status::ok();
+    case MessageType::kTimeoutNow:
     case MessageType::kReadIndexResponse:
-      if (!message.reject) read_states_.push_back({message.index, message.context});
+      // Only the leader we follow may tell us to campaign or vouch for a read index.
+      if (message.from != leader_) return drop_stale(message);
+      if (message.type == MessageType::kTimeoutNow) {
+        handle_timeout_now(message);
+      } else if (!message.reject) {
+        read_states_.push_back({message.index, message.context});
+      }
       return Status::ok();
     default: return drop_stale(message);
   }
@@ -432,6 +461,7 @@ void Raft::send_heartbeat(NodeId to, const std::string& context) {
   // Never tell a follower to commit past what it is known to hold: it may lack those entries.
   heartbeat.commit = std::min(progress_.at(to).match(), log_.committed());
   heartbeat.context = context;
+  heartbeat.index = ticks_;  // echoed back: the lease is measured from when heartbeats were sent
   send(std::move(heartbeat));
 }
 
@@ -482,6 +512,7 @@ Status Raft::handle_append_response(const Message& message) {
   while (maybe_send_append(message.from, false)) {
   }
   if (message.from == transferee_ && progress.match() == log_.last_index()) {
+    timeout_now_sent_ = true;
     send(make(MessageType::kTimeoutNow, message.from));
   }
   return Status::ok();
@@ -491,13 +522,17 @@ Status Raft::handle_heartbeat_response(const Message& message) {
   Progress& progress = progress_.at(message.from);
   progress.set_recent_active(true);
   progress.resume_probe();
+  if (message.index <= ticks_) {
+    uint64_t& acked = lease_acks_[message.from];
+    acked = std::max<uint64_t>(acked, message.index);
+  }
   // An answer to a heartbeat proves the follower is reachable; if Appends were lost the window may be
   // full of messages that will never be acknowledged, so let one more through.
   if (progress.state() == ProgressState::kReplicate && progress.inflights().full()) {
     progress.inflights().free_first();
   }
   if (progress.match() < log_.last_index()) maybe_send_append(message.from, true);
-  if (config_.read_only == ReadOnlyOption::kSafe && !message.context.empty()) {
+  if (!message.context.empty()) {
     read_only_.acknowledge(message.from, ReadOnly::decode_round(message.context));
     release_reads();
   }
@@ -613,6 +648,7 @@ void Raft::handle_heartbeat(const Message& message) {
   log_.commit_to(std::min(message.commit, log_.last_index()));
   Message response = make(MessageType::kHeartbeatResponse, message.from);
   response.context = message.context;
+  response.index = message.index;
   send(std::move(response));
 }
 
@@ -657,6 +693,7 @@ Status Raft::transfer_leader(NodeId to) {
   // The transfer gets one election timeout to complete.
   transfer_elapsed_ = 0;
   if (progress_.at(to).match() == log_.last_index()) {
+    timeout_now_sent_ = true;
     send(make(MessageType::kTimeoutNow, to));
   } else {
     maybe_send_append(to, true);
@@ -691,7 +728,9 @@ Status Raft::leader_read(std::string context, NodeId from) {
     return Status::ok();
   }
   PendingRead read{0, log_.committed(), std::move(context), from};
-  bool confirmed = quorum_.voters().size() == 1 || config_.read_only == ReadOnlyOption::kLeaseBased;
+  // Lease mode answers at once while the lease holds, and otherwise falls back to a heartbeat round.
+  bool confirmed =
+      quorum_.voters().size() == 1 || (config_.read_only == ReadOnlyOption::kLeaseBased && lease_valid());
 #if SYNOD_BUG_INJECTION
   confirmed = confirmed || config_.bugs.read_without_quorum_check;
 #endif

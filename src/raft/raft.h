@@ -76,6 +76,7 @@ class Raft final : public Engine {
   void tick_heartbeat();
   bool past_election_timeout() const { return election_elapsed_ >= randomized_election_timeout_; }
   bool in_leader_lease() const;
+  bool lease_valid() const;
 
   // Elections.
   void campaign(bool pre_vote, bool transfer);
@@ -149,6 +150,15 @@ class Raft final : public Engine {
   int election_elapsed_ = 0;   // ticks since the last election timeout reset (leader: since check)
   int heartbeat_elapsed_ = 0;  // leader: ticks since the last heartbeat
   int transfer_elapsed_ = 0;   // leader: ticks since the leader transfer in progress began
+
+  // Lease reads (ReadOnlyOption::kLeaseBased). `ticks_` is this node's own clock, in ticks; heartbeats
+  // carry the tick they were sent at and followers echo it. A follower that took a heartbeat sent at
+  // tick t votes for nobody before t + election_tick (by equal-rate clocks), so the leader's lease
+  // runs until the quorum-th latest echoed send tick + election_tick, less one tick of phase margin.
+  uint64_t ticks_ = 0;
+  std::map<NodeId, uint64_t> lease_acks_;  // leader: latest echoed heartbeat send tick per follower
+  bool timeout_now_sent_ = false;          // leader: a transfer may elect someone else at any time
+  bool restarted_ = false;                 // lease mode: votes wait an election timeout after restart
   int randomized_election_timeout_ = 0;
 
   // Output waiting for ready().
