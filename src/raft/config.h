@@ -33,6 +33,7 @@ struct InjectedBugs {
   bool grant_two_votes_per_term = false;     // forget the vote already cast this term
   bool skip_up_to_date_check = false;        // vote for candidates with stale logs
   bool read_without_quorum_check = false;    // answer ReadIndex without confirming leadership
+  bool unbounded_lease = false;              // lease reads for as long as it believes it leads
 };
 #endif
 

@@ -196,6 +196,9 @@ bool Raft::in_leader_lease() const {
 // every vote-granting quorum has gone an election timeout without hearing from us. A transfer hands
 // that guarantee away, so it ends the lease for the rest of the term.
 bool Raft::lease_valid() const {
+#if SYNOD_BUG_INJECTION
+  if (config_.bugs.unbounded_lease) return true;
+#endif
   if (transferee_ != kNoNode || timeout_now_sent_) return false;
   Index quorum_tick = quorum_.committed_index([&](NodeId id) -> std::optional<Index> {
     if (id == config_.id) return ticks_;

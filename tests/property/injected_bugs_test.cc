@@ -27,7 +27,7 @@ struct Caught {
 
 // Runs random schedules with `config` until one breaks a safety property (shrinking off: we only need
 // to know that, and where).
-Caught hunt(size_t nodes, const raft::Config& config, uint64_t seed) {
+Caught hunt(size_t nodes, const raft::Config& config, uint64_t seed, bool lockstep_clocks = false) {
   rc::detail::TestParams params;
   params.seed = seed;
   params.maxSuccess = kMaxSchedules;
@@ -41,7 +41,8 @@ Caught hunt(size_t nodes, const raft::Config& config, uint64_t seed) {
     options.nodes = nodes;
     options.seed = cluster_seed;
     options.config = config;
-    options.check_liveness = false;  // a broken core may never settle; safety is what we hunt
+    options.check_liveness = false;
+    options.lockstep_clocks = lockstep_clocks;  // a broken core may never settle; safety is what we hunt
     ScheduleOutcome outcome = run_schedule(actions, options);
     // Only safety counts here: a bug that merely stalls the cluster is not what we are hunting.
     if (!outcome.safe) RC_FAIL(outcome.violation);
@@ -103,6 +104,13 @@ TEST(InjectedBug, answeringReadIndexWithoutConfirmingLeadershipServesStaleReads)
   raft::Config config = base_config();
   config.bugs.read_without_quorum_check = true;
   expect_caught(hunt(3, config, 14), "linearizable read");
+}
+
+TEST(InjectedBug, leaseReadsWithoutABoundServeStaleReadsEvenWithEqualRateClocks) {
+  raft::Config config = base_config();
+  config.read_only = raft::ReadOnlyOption::kLeaseBased;
+  config.bugs.unbounded_lease = true;
+  expect_caught(hunt(3, config, 15, true), "linearizable read");
 }
 
 }  // namespace

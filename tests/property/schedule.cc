@@ -95,7 +95,13 @@ ScheduleOutcome run_schedule(const std::vector<Action>& actions, const ScheduleO
     NodeId b = pick(action.other, n);
     auto& in_flight = cluster.in_flight();
     switch (action.kind) {
-      case Action::Kind::kTick: cluster.tick(a); break;
+      case Action::Kind::kTick:
+        if (options.lockstep_clocks) {
+          cluster.tick_all();
+        } else {
+          cluster.tick(a);
+        }
+        break;
       case Action::Kind::kTickAll: cluster.tick_all(); break;
       case Action::Kind::kDeliver:
         if (!in_flight.empty()) (void)cluster.deliver(action.position % in_flight.size());

@@ -45,6 +45,8 @@ struct ScheduleOptions {
   raft::Config config;  // id, voters and seed are filled in per node
   uint64_t seed = 1;
   bool check_liveness = true;
+  // Every tick advances every node's clock together: the equal-rate clocks that lease reads assume.
+  bool lockstep_clocks = false;
 };
 
 struct ScheduleOutcome {
