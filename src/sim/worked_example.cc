@@ -108,6 +108,12 @@ class Script {
     return proposal.value().index;
   }
 
+  // The seed's starting point: A leads, and its no-op and five commands fill entries 1-6 everywhere.
+  void lead_with_six_entries() {
+    check("A wins the first election", elect(kA));
+    for (int k = 1; k <= 5; ++k) commit_command(kA, "set k" + std::to_string(k) + " v" + std::to_string(k));
+  }
+
   bool elect(NodeId id) {
     std::optional<NodeId> leader = cluster_->campaign(id);
     return leader == id;
@@ -160,9 +166,7 @@ void run_part1_commit_on_four_of_five(std::ostream* timeline, ClusterObserver* o
   Script script(timeline, observer, seed, report);
   Cluster& cluster = script.cluster();
   script.heading("Part 1: \"set x = 42\" becomes entry 7 and commits on 4 of 5 nodes");
-  script.check("A wins the first election", script.elect(kA));
-  for (int k = 1; k <= 5; ++k)
-    script.commit_command(kA, "set k" + std::to_string(k) + " v" + std::to_string(k));
+  script.lead_with_six_entries();
   script.say("A leads; its no-op and five earlier commands fill entries 1-6 on every node:");
   script.show();
 
@@ -207,9 +211,7 @@ void run_part2_no_majority(std::ostream* timeline, ClusterObserver* observer, ui
   Script script(timeline, observer, seed, report);
   Cluster& cluster = script.cluster();
   script.heading("Part 2: only 2 of 5 acknowledge, so nothing commits");
-  script.check("A wins the first election", script.elect(kA));
-  for (int k = 1; k <= 5; ++k)
-    script.commit_command(kA, "set k" + std::to_string(k) + " v" + std::to_string(k));
+  script.lead_with_six_entries();
   script.say("A's messages to C, D and E are lost; only B hears it.");
   cluster.cut(kA, kC);
   cluster.cut(kA, kD);

@@ -25,29 +25,17 @@ struct Caught {
   std::string violation;
 };
 
-// Runs random schedules with `config` until one breaks a safety property (shrinking off: we only need
-// to know that, and where).
+// Runs random schedules with `config` until one breaks a safety property.
 Caught hunt(size_t nodes, const raft::Config& config, uint64_t seed, bool lockstep_clocks = false) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = kMaxSchedules;
-  params.disableShrinking = true;
-  rc::detail::TestMetadata metadata;
-  metadata.id = "injected-bug";
-  auto property = [=]() {
-    const auto cluster_seed = *rc::gen::resize(100, rc::gen::arbitrary<uint64_t>());
-    std::vector<Action> actions = *schedule_gen(100, 400);
-    ScheduleOptions options;
-    options.nodes = nodes;
-    options.seed = cluster_seed;
-    options.config = config;
-    options.check_liveness = false;
-    options.lockstep_clocks = lockstep_clocks;  // a broken core may never settle; safety is what we hunt
-    ScheduleOutcome outcome = run_schedule(actions, options);
-    // Only safety counts here: a bug that merely stalls the cluster is not what we are hunting.
-    if (!outcome.safe) RC_FAIL(outcome.violation);
-  };
-  rc::detail::TestResult result = rc::detail::checkTestable(property, metadata, params);
+  ScheduleCheck check;
+  check.options.nodes = nodes;
+  check.options.config = config;
+  check.options.lockstep_clocks = lockstep_clocks;
+  check.cases = kMaxSchedules;
+  check.seed = seed;
+  check.safety_only = true;
+  check.shrink = false;  // we only need to know that it is caught, and how
+  rc::detail::TestResult result = check_random_schedules(check);
   Caught caught;
   if (result.is<rc::detail::FailureResult>()) {
     const auto& failure = result.get<rc::detail::FailureResult>();

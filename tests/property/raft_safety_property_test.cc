@@ -12,37 +12,6 @@
 namespace synod::test {
 namespace {
 
-// Runs `cases` random schedules; returns the RapidCheck result.
-rc::detail::TestResult check_schedules(size_t nodes, int cases, uint64_t seed, raft::Config base,
-                                       bool vary_config, bool lockstep_clocks = false) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = cases;
-  params.maxSize = 100;
-  rc::detail::TestMetadata metadata;
-  metadata.id = "raft-" + std::to_string(nodes) + "-nodes";
-  auto property = [=](bool pre_vote, bool check_quorum) {
-    const auto cluster_seed = *rc::gen::resize(100, rc::gen::arbitrary<uint64_t>());
-    std::vector<Action> actions = *schedule_gen(100, 400);
-    ScheduleOptions options;
-    options.nodes = nodes;
-    options.seed = cluster_seed;
-    options.config = base;
-    options.lockstep_clocks = lockstep_clocks;
-    if (vary_config) {
-      options.config.pre_vote = pre_vote;
-      options.config.check_quorum = check_quorum;
-    }
-    ScheduleOutcome outcome = run_schedule(actions, options);
-    RC_CLASSIFY(outcome.leaders_seen == 0, "no leader during the faults");
-    RC_CLASSIFY(outcome.leaders_seen >= 3, "3+ leaders during the faults");
-    RC_CLASSIFY(outcome.entries_committed >= 10, "10+ entries committed");
-    RC_CLASSIFY(outcome.reads_served >= 3, "3+ reads served");
-    if (!outcome.safe || !outcome.live) RC_FAIL(outcome.violation);
-  };
-  return rc::detail::checkTestable(property, metadata, params);
-}
-
 raft::Config property_config() {
   raft::Config config;
   // Short timeouts so that a few hundred random actions see many elections.
@@ -61,21 +30,32 @@ void expect_success(const rc::detail::TestResult& result, int cases) {
   EXPECT_EQ(result.get<rc::detail::SuccessResult>().numSuccess, cases);
 }
 
+ScheduleCheck schedules(size_t nodes, int cases, uint64_t seed) {
+  ScheduleCheck check;
+  check.options.nodes = nodes;
+  check.options.config = property_config();
+  check.cases = cases;
+  check.seed = seed;
+  check.vary_election_options = true;
+  return check;
+}
+
 TEST(RaftSafetyProperty, holdsOnFiveThousandRandomSchedulesOfThreeNodes) {
-  expect_success(check_schedules(3, 5000, 3003, property_config(), true), 5000);
+  expect_success(check_random_schedules(schedules(3, 5000, 3003)), 5000);
 }
 
 TEST(RaftSafetyProperty, holdsOnFiveThousandRandomSchedulesOfFiveNodes) {
-  expect_success(check_schedules(5, 5000, 5005, property_config(), true), 5000);
+  expect_success(check_random_schedules(schedules(5, 5000, 5005)), 5000);
 }
 
 // Lease reads are linearizable only if clocks advance at the same rate, so these schedules tick every
 // node together; everything else (drops, partitions, crashes, transfers) stays random.
 TEST(RaftSafetyProperty, leaseReadsStayLinearizableWithEqualRateClocks) {
-  raft::Config config = property_config();
-  config.read_only = raft::ReadOnlyOption::kLeaseBased;
-  config.check_quorum = true;
-  expect_success(check_schedules(3, 2000, 7007, config, false, true), 2000);
+  ScheduleCheck check = schedules(3, 2000, 7007);
+  check.vary_election_options = false;
+  check.options.config.read_only = raft::ReadOnlyOption::kLeaseBased;
+  check.options.lockstep_clocks = true;
+  expect_success(check_random_schedules(check), 2000);
 }
 
 }  // namespace

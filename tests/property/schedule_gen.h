@@ -64,6 +64,45 @@ inline rc::Gen<std::vector<Action>> schedule_gen(int min_actions, int max_action
                }));
 }
 
+// How a batch of random schedules is run (see check_random_schedules).
+struct ScheduleCheck {
+  ScheduleOptions options;  // nodes, config, clocks; the cluster seed is drawn per schedule
+  int cases = 1000;
+  uint64_t seed = 1;                   // RapidCheck's seed: the same seed runs the same schedules
+  bool vary_election_options = false;  // draw pre_vote and check_quorum per schedule
+  bool safety_only = false;            // ignore liveness (for hunting injected bugs)
+  bool shrink = true;                  // shrink a failing schedule to a minimal one
+};
+
+// Runs `check.cases` random schedules of 100-400 actions; fails on the first unsafe (or, unless
+// safety_only, not live) one.
+inline rc::detail::TestResult check_random_schedules(const ScheduleCheck& check) {
+  rc::detail::TestParams params;
+  params.seed = check.seed;
+  params.maxSuccess = check.cases;
+  params.disableShrinking = !check.shrink;
+  rc::detail::TestMetadata metadata;
+  metadata.id = "raft-" + std::to_string(check.options.nodes) + "-nodes";
+  auto property = [check](bool pre_vote, bool check_quorum) {
+    ScheduleOptions options = check.options;
+    options.seed = *rc::gen::resize(100, rc::gen::arbitrary<uint64_t>());
+    if (check.vary_election_options) {
+      options.config.pre_vote = pre_vote;
+      options.config.check_quorum = check_quorum;
+    }
+    // A core that never settles is not what a safety hunt is after.
+    if (check.safety_only) options.check_liveness = false;
+    std::vector<Action> actions = *schedule_gen(100, 400);
+    ScheduleOutcome outcome = run_schedule(actions, options);
+    RC_CLASSIFY(outcome.leaders_seen == 0, "no leader during the faults");
+    RC_CLASSIFY(outcome.leaders_seen >= 3, "3+ leaders during the faults");
+    RC_CLASSIFY(outcome.entries_committed >= 10, "10+ entries committed");
+    RC_CLASSIFY(outcome.reads_served >= 3, "3+ reads served");
+    if (!outcome.safe || (!check.safety_only && !outcome.live)) RC_FAIL(outcome.violation);
+  };
+  return rc::detail::checkTestable(property, metadata, params);
+}
+
 }  // namespace synod::test
 
 namespace rc {
