@@ -80,18 +80,17 @@ std::optional<Index> RaftLog::maybe_append(Index prev_index, Term prev_term,
   return last_new;
 }
 
-void RaftLog::append(std::vector<Entry> entries) {
-  for (Entry& entry : entries) {
-    SYNOD_ASSERT(entry.index == last_index() + 1);
-    SYNOD_ASSERT(entry.term >= last_term());
-    entries_.push_back(std::move(entry));
-  }
+void RaftLog::append(Entry entry) {
+  SYNOD_ASSERT(entry.index == last_index() + 1);
+  SYNOD_ASSERT(entry.term >= last_term());
+  entries_.push_back(std::move(entry));
 }
 
 std::optional<std::vector<Entry>> RaftLog::slice(Index low, Index high, size_t max_bytes) const {
   SYNOD_ASSERT(low <= high);
   if (low <= snapshot_index_ || high > last_index() + 1) return std::nullopt;
   std::vector<Entry> out;
+  out.reserve(std::min<size_t>(high - low, 64));
   size_t bytes = 0;
   for (Index index = low; index < high; ++index) {
     const Entry& entry = entries_[index - snapshot_index_ - 1];

@@ -43,8 +43,8 @@ class RaftLog {
   std::optional<Index> maybe_append(Index prev_index, Term prev_term, const std::vector<Entry>& entries,
                                     bool* overwrite_committed);
 
-  // Leader side: appends entries of the current term at the end.
-  void append(std::vector<Entry> entries);
+  // Leader side: appends an entry of the current term at the end.
+  void append(Entry entry);
 
   // Entries in [low, high), at most `max_bytes` of them but always at least one when the range is not
   // empty. Returns nullopt if part of the range is compacted.

@@ -123,7 +123,7 @@ void Raft::become_leader() {
   }
   // A no-op of the new term lets the leader commit what earlier terms left (paper 5.4.2, and the read
   // path needs one committed entry of this term before it can serve).
-  log_.append({Entry{term_, log_.last_index() + 1, EntryType::kNoop, {}}});
+  log_.append(Entry{term_, log_.last_index() + 1, EntryType::kNoop, {}});
   broadcast_append();
 }
 
@@ -292,7 +292,10 @@ void Raft::handle_vote_response(const Message& message) {
 // Input
 
 Status Raft::step(const Message& message) {
-  if (Status valid = validate(message); !valid.is_ok()) return valid;
+  if (Status valid = validate(message); !valid.is_ok()) {
+    counters_.messages_dropped_invalid++;
+    return valid;
+  }
 
   // The term rule (paper 5.1): a higher term makes us a follower of it, a lower one marks the message
   // stale. Vote requests during a leader's lease and pre-vote traffic are the exceptions.
@@ -607,7 +610,7 @@ Result<Proposal> Raft::append_proposal(std::string data) {
   }
   uncommitted_bytes_ += entry.size_bytes();
   Proposal proposal{entry.index, entry.term, false};
-  log_.append({std::move(entry)});
+  log_.append(std::move(entry));
   broadcast_append();
   return proposal;
 }
@@ -830,7 +833,9 @@ void Raft::advance() {
 // Validation: input from the network is checked before it touches any state.
 
 Status Raft::validate(const Message& message) const {
-  auto invalid = [&](const std::string& why) { return const_cast<Raft*>(this)->drop_invalid(message, why); };
+  auto invalid = [&](const std::string& why) {
+    return Status(ErrorCode::kDropped, "dropped " + message.describe() + ": " + why);
+  };
   if (static_cast<int>(message.type) >= kMessageTypeCount) return invalid("unknown message type");
   if (message.to != config_.id) return invalid("addressed to node " + std::to_string(message.to));
   if (message.from == kNoNode || message.from == config_.id) return invalid("bad sender");

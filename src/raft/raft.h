@@ -114,7 +114,7 @@ class Raft final : public Engine {
   void answer_read(const PendingRead& read);
   bool committed_in_current_term() const;
 
-  // Validation of input from the network; every path out of here counts the drop.
+  // Validation of input from the network: a non-ok Status means drop it (step counts the drop).
   Status validate(const Message& message) const;
   Status drop_invalid(const Message& message, const std::string& why);
   Status drop_stale(const Message& message);

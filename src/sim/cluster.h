@@ -8,6 +8,7 @@
 // schedules on top of the same pieces (DurableStore, KvStateMachine, the Engine interface).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -73,7 +74,7 @@ class Cluster {
   Status compact(NodeId id);
 
   // The network: messages sent and not yet delivered, in send order.
-  const std::vector<Message>& in_flight() const { return in_flight_; }
+  const std::deque<Message>& in_flight() const { return in_flight_; }
   // Delivers the message at `position`. Returns the receiver's answer, or an error if the link is cut
   // or the receiver is down (the message is lost either way).
   Status deliver(size_t position);
@@ -115,7 +116,7 @@ class Cluster {
   EngineFactory factory_;
   Random random_;
   std::map<NodeId, std::unique_ptr<Node>> nodes_;
-  std::vector<Message> in_flight_;
+  std::deque<Message> in_flight_;
   std::set<std::pair<NodeId, NodeId>> cut_links_;
   ClusterObserver* observer_ = nullptr;
   uint64_t events_ = 0;

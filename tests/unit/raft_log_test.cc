@@ -313,7 +313,7 @@ TEST(RaftLog, committedEntriesAreHandedOutOnce) {
 
 TEST(RaftLog, appendedEntriesAreUnstableUntilStableTo) {
   RaftLog log = log_with_terms({1});
-  log.append(make_entries(2, {2, 2}));
+  for (Entry& entry : make_entries(2, {2, 2})) log.append(std::move(entry));
   EXPECT_EQ(indexes_of(log.unstable_entries()), (std::vector<Index>{2, 3}));
   log.stable_to(2, 2);
   EXPECT_EQ(indexes_of(log.unstable_entries()), (std::vector<Index>{3}));
