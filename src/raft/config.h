@@ -59,9 +59,9 @@ struct Config {
   size_t max_inflight_bytes = 32U << 20U;    // bytes in those messages per follower
 
   // Input limits: anything larger is refused with a clear error.
-  size_t max_entry_bytes = 1536U * 1024U;     // one proposal (etcd's default request limit is 1.5 MiB)
-  size_t max_uncommitted_bytes = 64U << 20U;  // proposals appended but not yet committed
-  size_t max_entries_per_message = 65536;     // a peer sending more is malformed
+  size_t max_entry_bytes = size_t{1536} * 1024;  // one proposal (etcd's default request limit is 1.5 MiB)
+  size_t max_uncommitted_bytes = 64U << 20U;     // proposals appended but not yet committed
+  size_t max_entries_per_message = 65536;        // a peer sending more is malformed
 
   uint64_t seed = 1;  // the only source of randomness (election timeouts)
 

@@ -304,16 +304,18 @@ Status Raft::step(const Message& message) {
     if (vote_request && message.context != kTransferContext && in_leader_lease() &&
         (config_.check_quorum || message.type == MessageType::kPreVote)) {
       counters_.messages_dropped_stale++;
-      return Status(ErrorCode::kStale, "vote request ignored: heard from leader " + std::to_string(leader_) +
-                                           " within the election timeout");
+      return Status(ErrorCode::kStale, leader_ != kNoNode
+                                           ? "vote request ignored: heard from leader " +
+                                                 std::to_string(leader_) + " within the election timeout"
+                                           : "vote request ignored: restarted less than an election "
+                                             "timeout ago (lease reads count on this node)");
     }
-    if (message.type == MessageType::kPreVote) {
-      // Not a real campaign: our term stays.
-    } else if (message.type == MessageType::kPreVoteResponse && !message.reject) {
-      // A granted pre-vote carries the term the candidate will campaign in.
-    } else {
+    // Pre-vote traffic leaves our term alone: a pre-vote request is no campaign, and a granted pre-vote
+    // carries the term the candidate would campaign in.
+    bool pre_vote_traffic = message.type == MessageType::kPreVote ||
+                            (message.type == MessageType::kPreVoteResponse && !message.reject);
+    if (!pre_vote_traffic)
       become_follower(message.term, carries_leader(message.type) ? message.from : kNoNode);
-    }
   } else if (message.term < term_) {
     if ((config_.check_quorum || config_.pre_vote) &&
         (message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat)) {
