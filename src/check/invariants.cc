@@ -18,7 +18,7 @@ void InvariantChecker::fail(const std::string& what) {
   violation_ = out.str();
 }
 
-void InvariantChecker::on_attach(const sim::Cluster& cluster) {
+void InvariantChecker::on_attach(const sim::ClusterView& cluster) {
   (void)cluster;
   // Facts are per cluster; a violation already found is kept.
   leaders_.clear();
@@ -37,19 +37,19 @@ void InvariantChecker::on_applied(NodeId node, Index index, uint64_t chain_hash)
   }
 }
 
-void InvariantChecker::on_event(const sim::Cluster& cluster, NodeId subject, const std::string& what) {
+void InvariantChecker::on_event(const sim::ClusterView& cluster, NodeId subject, const std::string& what) {
   trace_.push_back(what);
   if (trace_.size() > trace_limit_) trace_.pop_front();
   if (subject != kNoNode && cluster.is_up(subject)) check_node(cluster, subject);
 }
 
-void InvariantChecker::check_all(const sim::Cluster& cluster) {
+void InvariantChecker::check_all(const sim::ClusterView& cluster) {
   for (NodeId id : cluster.ids()) {
     if (cluster.is_up(id)) check_node(cluster, id);
   }
 }
 
-void InvariantChecker::check_node(const sim::Cluster& cluster, NodeId id) {
+void InvariantChecker::check_node(const sim::ClusterView& cluster, NodeId id) {
   ++checks_;
   const Engine& engine = cluster.engine(id);
   EngineStatus status = engine.status();
@@ -115,7 +115,7 @@ void InvariantChecker::check_node(const sim::Cluster& cluster, NodeId id) {
   if (status.role == Role::kLeader) check_leader_completeness(cluster, id);
 }
 
-void InvariantChecker::check_leader_completeness(const sim::Cluster& cluster, NodeId id) {
+void InvariantChecker::check_leader_completeness(const sim::ClusterView& cluster, NodeId id) {
   const Engine& engine = cluster.engine(id);
   EngineStatus status = engine.status();
   for (const auto& [index, facts] : committed_) {

@@ -20,7 +20,7 @@
 #include <utility>
 
 #include "consensus/types.h"
-#include "sim/cluster.h"
+#include "sim/cluster_view.h"
 
 namespace synod::check {
 
@@ -28,12 +28,12 @@ class InvariantChecker final : public sim::ClusterObserver {
  public:
   explicit InvariantChecker(size_t trace_events = 40) : trace_limit_(trace_events) {}
 
-  void on_attach(const sim::Cluster& cluster) override;
+  void on_attach(const sim::ClusterView& cluster) override;
   void on_applied(NodeId node, Index index, uint64_t chain_hash) override;
-  void on_event(const sim::Cluster& cluster, NodeId subject, const std::string& what) override;
+  void on_event(const sim::ClusterView& cluster, NodeId subject, const std::string& what) override;
 
   // Checks every node, not just the last event's subject (for the end of a run).
-  void check_all(const sim::Cluster& cluster);
+  void check_all(const sim::ClusterView& cluster);
 
   bool ok() const { return violation_.empty(); }
   // The first violation with the events that led to it; empty if none.
@@ -50,8 +50,8 @@ class InvariantChecker final : public sim::ClusterObserver {
     Index commit = 0;
   };
 
-  void check_node(const sim::Cluster& cluster, NodeId id);
-  void check_leader_completeness(const sim::Cluster& cluster, NodeId id);
+  void check_node(const sim::ClusterView& cluster, NodeId id);
+  void check_leader_completeness(const sim::ClusterView& cluster, NodeId id);
   void fail(const std::string& what);
 
   std::map<Term, NodeId> leaders_;

@@ -20,6 +20,7 @@
 #include "base/random.h"
 #include "base/status.h"
 #include "consensus/engine.h"
+#include "sim/cluster_view.h"
 #include "sim/durable_store.h"
 #include "sim/state_machine.h"
 
@@ -29,34 +30,19 @@ namespace synod::sim {
 using EngineFactory = std::function<Result<std::unique_ptr<Engine>>(
     NodeId id, const std::vector<NodeId>& voters, uint64_t seed, const DurableState& durable)>;
 
-class Cluster;
-
-// Sees everything that happens, to check invariants as it happens.
-class ClusterObserver {
- public:
-  virtual ~ClusterObserver() = default;
-  // The observer starts watching `cluster` (a fresh run: forget what earlier clusters did).
-  virtual void on_attach(const Cluster& cluster) = 0;
-  // `node` applied the entry at `index`; `chain_hash` covers everything it applied up to there.
-  virtual void on_applied(NodeId node, Index index, uint64_t chain_hash) = 0;
-  // An input was handled (and its Ready with it). `subject` is the node whose state it may have
-  // changed, or kNoNode for a change of the network only.
-  virtual void on_event(const Cluster& cluster, NodeId subject, const std::string& what) = 0;
-};
-
-class Cluster {
+class Cluster final : public ClusterView {
  public:
   Cluster(std::vector<NodeId> ids, EngineFactory factory, uint64_t seed);
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
-  const std::vector<NodeId>& ids() const { return ids_; }
-  bool is_up(NodeId id) const;
+  const std::vector<NodeId>& ids() const override { return ids_; }
+  bool is_up(NodeId id) const override;
   // How many times the node was started (1 until its first restart).
   uint64_t incarnation(NodeId id) const;
   Engine& engine(NodeId id);
-  const Engine& engine(NodeId id) const;
+  const Engine& engine(NodeId id) const override;
   const KvStateMachine& state_machine(NodeId id) const;
   const DurableStore& store(NodeId id) const;
   std::vector<ReadState>& read_states(NodeId id);
