@@ -9,19 +9,10 @@ namespace {
 constexpr size_t kMaxMessagesPerRound = 100000;
 }  // namespace
 
-struct Cluster::Node {
-  NodeId id = kNoNode;
-  std::unique_ptr<Engine> engine;  // null while crashed
-  DurableStore store;
-  KvStateMachine state_machine;
-  std::vector<ReadState> read_states;
-  uint64_t incarnation = 0;
-};
-
 Cluster::Cluster(std::vector<NodeId> ids, EngineFactory factory, uint64_t seed)
     : ids_(std::move(ids)), factory_(std::move(factory)), random_(seed) {
   for (NodeId id : ids_) {
-    auto node = std::make_unique<Node>();
+    auto node = std::make_unique<SimNode>();
     node->id = id;
     start(*node);
     nodes_.emplace(id, std::move(node));
@@ -35,26 +26,17 @@ void Cluster::set_observer(ClusterObserver* observer) {
   if (observer_ != nullptr) observer_->on_attach(*this);
 }
 
-void Cluster::start(Node& node) {
-  uint64_t seed = random_.next();
-  Result<std::unique_ptr<Engine>> engine = factory_(node.id, ids_, seed, node.store.state());
-  SYNOD_ASSERT_MSG(engine.is_ok(), engine.status().to_string().c_str());
-  node.engine = std::move(engine).value();
-  node.state_machine = KvStateMachine();
-  if (const SnapshotPtr& snapshot = node.store.state().snapshot) {
-    SYNOD_ASSERT(node.state_machine.restore(snapshot->data));
-  }
-  node.read_states.clear();
-  ++node.incarnation;
+void Cluster::start(SimNode& node) {
+  node.start(factory_, ids_, random_.next());
 }
 
-Cluster::Node& Cluster::node(NodeId id) {
+SimNode& Cluster::node(NodeId id) {
   auto it = nodes_.find(id);
   SYNOD_ASSERT_MSG(it != nodes_.end(), "no such node");
   return *it->second;
 }
 
-const Cluster::Node& Cluster::node(NodeId id) const {
+const SimNode& Cluster::node(NodeId id) const {
   auto it = nodes_.find(id);
   SYNOD_ASSERT_MSG(it != nodes_.end(), "no such node");
   return *it->second;
@@ -68,13 +50,13 @@ uint64_t Cluster::incarnation(NodeId id) const {
 }
 
 Engine& Cluster::engine(NodeId id) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   SYNOD_ASSERT_MSG(n.engine != nullptr, "node is down");
   return *n.engine;
 }
 
 const Engine& Cluster::engine(NodeId id) const {
-  const Node& n = node(id);
+  const SimNode& n = node(id);
   SYNOD_ASSERT_MSG(n.engine != nullptr, "node is down");
   return *n.engine;
 }
@@ -89,24 +71,12 @@ std::vector<ReadState>& Cluster::read_states(NodeId id) {
   return node(id).read_states;
 }
 
-void Cluster::handle_ready(Node& n) {
-  while (n.engine->has_ready()) {
-    Ready ready = n.engine->ready();
-    n.store.persist(ready);
-    for (Message& message : ready.messages) {
-      if (link_up(message.from, message.to)) in_flight_.push_back(std::move(message));
-    }
-    if (ready.snapshot) {
-      SYNOD_ASSERT(n.state_machine.restore(ready.snapshot->data));
-      SYNOD_ASSERT(n.state_machine.applied_index() == ready.snapshot->meta.index);
-    }
-    for (const Entry& entry : ready.committed) {
-      n.state_machine.apply(entry);
-      if (observer_ != nullptr) observer_->on_applied(n.id, entry.index, n.state_machine.chain_hash());
-    }
-    n.read_states.insert(n.read_states.end(), ready.read_states.begin(), ready.read_states.end());
-    n.engine->advance();
-  }
+void Cluster::handle_ready(SimNode& n) {
+  n.handle_ready(
+      [this](Message&& message) {
+        if (link_up(message.from, message.to)) in_flight_.push_back(std::move(message));
+      },
+      observer_);
 }
 
 void Cluster::notify(NodeId subject, const std::string& what) {
@@ -115,7 +85,7 @@ void Cluster::notify(NodeId subject, const std::string& what) {
 }
 
 void Cluster::tick(NodeId id) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   if (!n.engine) return;
   n.engine->tick();
   handle_ready(n);
@@ -127,7 +97,7 @@ void Cluster::tick_all() {
 }
 
 Result<Proposal> Cluster::propose(NodeId id, std::string data) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
   Result<Proposal> result = n.engine->propose(std::move(data));
   handle_ready(n);
@@ -136,7 +106,7 @@ Result<Proposal> Cluster::propose(NodeId id, std::string data) {
 }
 
 Status Cluster::read_index(NodeId id, std::string context) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
   Status status = n.engine->read_index(std::move(context));
   handle_ready(n);
@@ -145,7 +115,7 @@ Status Cluster::read_index(NodeId id, std::string context) {
 }
 
 Status Cluster::transfer_leader(NodeId leader, NodeId to) {
-  Node& n = node(leader);
+  SimNode& n = node(leader);
   if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
   Status status = n.engine->transfer_leader(to);
   handle_ready(n);
@@ -154,7 +124,7 @@ Status Cluster::transfer_leader(NodeId leader, NodeId to) {
 }
 
 Status Cluster::compact(NodeId id) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   if (!n.engine) return Status(ErrorCode::kUnavailable, "node is down");
   Index index = n.state_machine.applied_index();
   std::optional<Term> term = n.engine->term_at(index);
@@ -178,7 +148,7 @@ Status Cluster::deliver(size_t position) {
   // Descriptions only for an observer: building them is most of the cost of a delivery otherwise.
   std::string what = observer_ != nullptr ? "deliver " + message.describe() : std::string();
   Status status;
-  Node& target = node(message.to);
+  SimNode& target = node(message.to);
   if (!link_up(message.from, message.to)) {
     status = Status(ErrorCode::kUnavailable, "link cut");
   } else if (!target.engine) {
@@ -255,14 +225,14 @@ bool Cluster::link_up(NodeId from, NodeId to) const {
 }
 
 void Cluster::crash(NodeId id) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   n.engine.reset();
   n.read_states.clear();
   notify(id, "crash " + std::to_string(id));
 }
 
 void Cluster::restart(NodeId id) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   SYNOD_ASSERT_MSG(n.engine == nullptr, "restart a crashed node only");
   start(n);
   handle_ready(n);
@@ -274,7 +244,7 @@ std::optional<NodeId> Cluster::leader() const {
   Term highest = 0;
   std::optional<NodeId> leader;
   for (NodeId id : ids_) {
-    const Node& n = node(id);
+    const SimNode& n = node(id);
     if (!n.engine) continue;
     EngineStatus status = n.engine->status();
     if (status.term > highest) {
@@ -297,7 +267,7 @@ bool Cluster::run_until(const std::function<bool()>& done, int max_rounds) {
 }
 
 std::optional<NodeId> Cluster::campaign(NodeId id, int max_ticks) {
-  Node& n = node(id);
+  SimNode& n = node(id);
   SYNOD_ASSERT(n.engine != nullptr);
   for (int i = 0; i < max_ticks && n.engine->status().role == Role::kFollower; ++i) tick(id);
   deliver_all();
@@ -305,7 +275,7 @@ std::optional<NodeId> Cluster::campaign(NodeId id, int max_ticks) {
 }
 
 std::string Cluster::describe_log(NodeId id) const {
-  const Node& n = node(id);
+  const SimNode& n = node(id);
   std::ostringstream out;
   if (!n.engine) return "(down)";
   EngineStatus status = n.engine->status();
@@ -329,7 +299,7 @@ std::string Cluster::describe_log(NodeId id) const {
 std::string Cluster::describe() const {
   std::ostringstream out;
   for (NodeId id : ids_) {
-    const Node& n = node(id);
+    const SimNode& n = node(id);
     out << "  node " << id << ": ";
     if (!n.engine) {
       out << "down\n";

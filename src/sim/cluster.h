@@ -22,13 +22,10 @@
 #include "consensus/engine.h"
 #include "sim/cluster_view.h"
 #include "sim/durable_store.h"
+#include "sim/sim_node.h"
 #include "sim/state_machine.h"
 
 namespace synod::sim {
-
-// Builds an engine for `id`; `seed` differs per node and per restart.
-using EngineFactory = std::function<Result<std::unique_ptr<Engine>>(
-    NodeId id, const std::vector<NodeId>& voters, uint64_t seed, const DurableState& durable)>;
 
 class Cluster final : public ClusterView {
  public:
@@ -91,17 +88,16 @@ class Cluster final : public ClusterView {
   std::string describe_log(NodeId id) const;
 
  private:
-  struct Node;
-  Node& node(NodeId id);
-  const Node& node(NodeId id) const;
-  void handle_ready(Node& node);
-  void start(Node& node);
+  SimNode& node(NodeId id);
+  const SimNode& node(NodeId id) const;
+  void handle_ready(SimNode& node);
+  void start(SimNode& node);
   void notify(NodeId subject, const std::string& what);
 
   std::vector<NodeId> ids_;
   EngineFactory factory_;
   Random random_;
-  std::map<NodeId, std::unique_ptr<Node>> nodes_;
+  std::map<NodeId, std::unique_ptr<SimNode>> nodes_;
   std::deque<Message> in_flight_;
   std::set<std::pair<NodeId, NodeId>> cut_links_;
   ClusterObserver* observer_ = nullptr;
