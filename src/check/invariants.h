@@ -35,6 +35,7 @@ class InvariantChecker final : public sim::ClusterObserver {
   // Checks every node, not just the last event's subject (for the end of a run).
   void check_all(const sim::ClusterView& cluster);
 
+  std::string failure() const override { return violation_; }
   bool ok() const { return violation_.empty(); }
   // The first violation with the events that led to it; empty if none.
   const std::string& violation() const { return violation_; }

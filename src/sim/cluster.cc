@@ -240,20 +240,7 @@ void Cluster::restart(NodeId id) {
 }
 
 std::optional<NodeId> Cluster::leader() const {
-  // A deposed leader that has not heard of the newer term yet does not count.
-  Term highest = 0;
-  std::optional<NodeId> leader;
-  for (NodeId id : ids_) {
-    const SimNode& n = node(id);
-    if (!n.engine) continue;
-    EngineStatus status = n.engine->status();
-    if (status.term > highest) {
-      highest = status.term;
-      leader.reset();
-    }
-    if (status.term == highest && status.role == Role::kLeader) leader = id;
-  }
-  return leader;
+  return current_leader(*this);
 }
 
 bool Cluster::run_until(const std::function<bool()>& done, int max_rounds) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ class ClusterObserver {
   // An input was handled (and its Ready with it). `subject` is the node whose state it may have
   // changed, or kNoNode for a change of the network only.
   virtual void on_event(const ClusterView& cluster, NodeId subject, const std::string& what) = 0;
+  // The first broken invariant the observer saw, with context; empty while all is well.
+  virtual std::string failure() const { return {}; }
 };
+
+// The up node that leads in the highest term any up node has reached, if there is one. A deposed
+// leader that has not heard of the newer term yet does not count.
+std::optional<NodeId> current_leader(const ClusterView& cluster);
 
 }  // namespace synod::sim
