@@ -49,6 +49,12 @@ class InvariantChecker final : public sim::ClusterObserver {
   struct NodeFacts {
     Term term = 0;
     Index commit = 0;
+    // What the last full check saw: if none of it changed, the log needs no new scan.
+    uint64_t incarnation = 0;
+    uint64_t log_version = 0;
+    Index scanned_commit = 0;
+    size_t committed_known = 0;
+    bool scanned = false;
   };
 
   void check_node(const sim::ClusterView& cluster, NodeId id);

@@ -44,6 +44,8 @@ struct EngineStatus {
   Index applied = 0;
   Index snapshot_index = 0;
   NodeId transferee = kNoNode;  // leader transfer target, while one is in progress
+  // Changes whenever the log's entries change (never repeats within one incarnation of the engine).
+  uint64_t log_version = 0;
   EngineCounters counters;
 };
 

@@ -77,6 +77,7 @@ std::optional<Index> RaftLog::maybe_append(Index prev_index, Term prev_term,
     stable_ = std::min(stable_, conflict - 1);
   }
   entries_.insert(entries_.end(), entries.begin() + static_cast<std::ptrdiff_t>(first_new), entries.end());
+  ++version_;
   return last_new;
 }
 
@@ -84,6 +85,7 @@ void RaftLog::append(Entry entry) {
   SYNOD_ASSERT(entry.index == last_index() + 1);
   SYNOD_ASSERT(entry.term >= last_term());
   entries_.push_back(std::move(entry));
+  ++version_;
 }
 
 std::optional<std::vector<Entry>> RaftLog::slice(Index low, Index high, size_t max_bytes) const {
@@ -160,6 +162,7 @@ void RaftLog::applied_to(Index index) {
 void RaftLog::restore_snapshot(const SnapshotMeta& meta) {
   SYNOD_ASSERT(meta.index > committed_);
   entries_.clear();
+  ++version_;
   snapshot_index_ = meta.index;
   snapshot_term_ = meta.term;
   committed_ = meta.index;
@@ -172,6 +175,7 @@ void RaftLog::compact(Index index) {
   SYNOD_ASSERT(index > snapshot_index_ && index <= applied_);
   Term compacted_term = *term(index);
   entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(index - snapshot_index_));
+  ++version_;
   snapshot_index_ = index;
   snapshot_term_ = compacted_term;
 }

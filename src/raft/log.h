@@ -82,6 +82,8 @@ class RaftLog {
   void compact(Index index);
 
   size_t entry_count() const { return entries_.size(); }
+  // Changes whenever an entry is added, replaced or discarded: lets checkers skip unchanged logs.
+  uint64_t version() const { return version_; }
 
  private:
   Index snapshot_index_ = 0;
@@ -91,6 +93,7 @@ class RaftLog {
   Index applying_ = 0;
   Index applied_ = 0;
   Index stable_ = 0;
+  uint64_t version_ = 0;
 };
 
 }  // namespace synod::raft

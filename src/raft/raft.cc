@@ -959,6 +959,7 @@ EngineStatus Raft::status() const {
   status.applied = log_.applied();
   status.snapshot_index = log_.snapshot_index();
   status.transferee = transferee_;
+  status.log_version = log_.version();
   status.counters = counters_;
   return status;
 }

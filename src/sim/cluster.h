@@ -37,7 +37,7 @@ class Cluster final : public ClusterView {
   const std::vector<NodeId>& ids() const override { return ids_; }
   bool is_up(NodeId id) const override;
   // How many times the node was started (1 until its first restart).
-  uint64_t incarnation(NodeId id) const;
+  uint64_t incarnation(NodeId id) const override;
   Engine& engine(NodeId id);
   const Engine& engine(NodeId id) const override;
   const KvStateMachine& state_machine(NodeId id) const;

@@ -18,6 +18,8 @@ class ClusterView {
   virtual ~ClusterView() = default;
   virtual const std::vector<NodeId>& ids() const = 0;
   virtual bool is_up(NodeId id) const = 0;
+  // Counts the node's starts: a restart makes a new engine whose state must be checked afresh.
+  virtual uint64_t incarnation(NodeId id) const = 0;
   // Only for a node that is up.
   virtual const Engine& engine(NodeId id) const = 0;
 };

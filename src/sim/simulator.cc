@@ -90,6 +90,10 @@ bool Simulator::is_up(NodeId id) const {
   return node(id).up();
 }
 
+uint64_t Simulator::incarnation(NodeId id) const {
+  return node(id).incarnation;
+}
+
 const Engine& Simulator::engine(NodeId id) const {
   SYNOD_ASSERT_MSG(node(id).up(), "node is down");
   return *node(id).engine;

@@ -87,6 +87,7 @@ class Simulator final : public ClusterView {
 
   const std::vector<NodeId>& ids() const override { return ids_; }
   bool is_up(NodeId id) const override;
+  uint64_t incarnation(NodeId id) const override;
   const Engine& engine(NodeId id) const override;
 
   // Every trace line, if options.keep_trace; otherwise the last few.
