@@ -189,6 +189,8 @@ class KeySearch {
  public:
   KeySearch(std::vector<ModelOp> ops, std::optional<Clock::time_point> deadline, size_t memory_bytes_max)
       : ops_(std::move(ops)), deadline_(deadline), memory_bytes_max_(memory_bytes_max), slot_(ops_.size()) {
+    // Ops, events and list nodes are numbered with uint32_t; kNone is reserved.
+    SYNOD_ASSERT_MSG(ops_.size() < (uint32_t{1} << 30U), "more than 2^30 operations on one key");
     build_lists();
     required_bits_.assign((required_count_ + 63) / 64, 0);
     unknown_bits_.assign((unknown_count_ + 63) / 64, 0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -33,6 +34,23 @@ std::string escape(std::string_view text) {
     }
   }
   return out;
+}
+
+// Times may be any int64_t, so differences and margins are taken without overflow: saturated, or in double.
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+double span(int64_t from, int64_t to) {
+  return static_cast<double>(to) - static_cast<double>(from);
+}
+
+// A margin of 1/divisor of [from, to] on each side, at least 1.
+int64_t margin(int64_t from, int64_t to, double divisor) {
+  double pad = span(from, to) / divisor;
+  return pad < 1 ? 1 : pad > 1e18 ? int64_t{1000000000000000000} : static_cast<int64_t>(pad);
 }
 
 // How the counterexample marks operations, by history index.
@@ -68,14 +86,18 @@ std::string bar_label(const Operation& op, const Marks& marks, size_t index) {
 class Timeline {
  public:
   Timeline(const History& history, const Marks& marks, int64_t from, int64_t to, int plot_width)
-      : history_(history), marks_(marks), from_(from), to_(std::max(to, from + 1)), plot_width_(plot_width) {}
+      : history_(history),
+        marks_(marks),
+        from_(from),
+        to_(std::max(to, saturating_add(from, 1))),
+        plot_width_(plot_width) {}
 
   std::string render(const std::vector<size_t>& indexes) const;
 
  private:
   double x(int64_t time) const {
-    double clamped = static_cast<double>(std::clamp(time, from_, to_) - from_);
-    return kLaneLabelWidth + clamped * plot_width_ / static_cast<double>(to_ - from_);
+    double offset = span(from_, std::clamp(time, from_, to_));
+    return kLaneLabelWidth + offset * plot_width_ / std::max(1.0, span(from_, to_));
   }
   // The time an op occupies its row until (for stacking ops of one client into rows).
   static int64_t occupied_until(const Operation& op) { return op.return_time.value_or(op.call); }
@@ -157,7 +179,10 @@ std::string Timeline::render(const std::vector<size_t>& indexes) const {
   out << "<svg width=\"" << width << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << ' ' << height
       << "\">\n";
   for (int tick = 0; tick <= kTicks; ++tick) {
-    int64_t time = from_ + (to_ - from_) * tick / kTicks;
+    // Clamped inside int64_t's range (2^63 itself is out of it) before the conversion.
+    double at_time =
+        std::clamp(static_cast<double>(from_) + span(from_, to_) * tick / kTicks, -9.2e18, 9.2e18);
+    auto time = static_cast<int64_t>(at_time);
     double at = x(time);
     out << "<line class=\"grid\" x1=\"" << at << "\" y1=\"" << kAxisHeight - 6 << "\" x2=\"" << at
         << "\" y2=\"" << height << "\"/><text class=\"axis\" x=\"" << at << "\" y=\"" << kAxisHeight - 12
@@ -262,9 +287,9 @@ std::string render_timeline_html(const History& history, const CheckResult& resu
         from = std::min(from, history[index].call);
         to = std::max(to, history[index].return_time.value_or(history[index].call));
       }
-      int64_t pad = std::max<int64_t>(1, (to - from) / 4);
-      from -= pad;
-      to += pad;
+      int64_t pad = margin(from, to, 4);
+      from = saturating_add(from, -pad);
+      to = saturating_add(to, pad);
       std::vector<size_t> near;
       for (size_t index : indexes) {
         const Operation& op = history[index];
@@ -277,12 +302,14 @@ std::string render_timeline_html(const History& history, const CheckResult& resu
           << "</div>\n";
     }
     int plot_width = std::clamp(static_cast<int>(indexes.size()) * 8, 1000, 16000);
-    int64_t pad = std::max<int64_t>(1, (last - first) / 50);
+    int64_t pad = margin(first, last, 50);
     out << "<h2>The whole history of key " << escape(quote_value(result.key)) << " (" << indexes.size()
         << " operations)</h2>\n";
     if (!result.counterexample) out << legend();
     out << "<div class=\"scroll\">"
-        << Timeline(history, marks, first - pad, last + pad, plot_width).render(indexes) << "</div>\n";
+        << Timeline(history, marks, saturating_add(first, -pad), saturating_add(last, pad), plot_width)
+               .render(indexes)
+        << "</div>\n";
   }
   out << "</body>\n</html>\n";
   return out.str();
