@@ -48,15 +48,6 @@ Caught hunt(size_t nodes, const raft::Config& config, uint64_t seed, bool lockst
   return caught;
 }
 
-raft::Config base_config() {
-  raft::Config config;
-  config.election_tick = 4;
-  config.heartbeat_tick = 1;
-  config.max_bytes_per_message = 64;
-  config.max_inflight_messages = 4;
-  return config;
-}
-
 void expect_caught(const Caught& caught, const std::string& property_name) {
   ASSERT_TRUE(caught.caught) << "no schedule out of " << kMaxSchedules << " exposed the injected bug";
   std::cout << "caught after " << caught.schedules_before << " clean schedules:\n"
@@ -68,7 +59,7 @@ void expect_caught(const Caught& caught, const std::string& property_name) {
 }
 
 TEST(InjectedBug, grantingTwoVotesPerTermBreaksElectionSafety) {
-  raft::Config config = base_config();
+  raft::Config config = schedule_config();
   config.pre_vote = false;  // pre-vote filters many duelling candidates; the bug is in the real vote
   config.check_quorum = false;
   config.bugs.grant_two_votes_per_term = true;
@@ -76,7 +67,7 @@ TEST(InjectedBug, grantingTwoVotesPerTermBreaksElectionSafety) {
 }
 
 TEST(InjectedBug, skippingTheUpToDateCheckLosesCommittedEntries) {
-  raft::Config config = base_config();
+  raft::Config config = schedule_config();
   config.pre_vote = false;
   config.bugs.skip_up_to_date_check = true;
   expect_caught(hunt(3, config, 12), "");
@@ -89,13 +80,13 @@ TEST(InjectedBug, skippingTheUpToDateCheckLosesCommittedEntries) {
 // Figure8.checkerCatchesALeaderThatCommitsOldTermEntriesByCounting in tests/scenario/figure8_test.cc.
 
 TEST(InjectedBug, answeringReadIndexWithoutConfirmingLeadershipServesStaleReads) {
-  raft::Config config = base_config();
+  raft::Config config = schedule_config();
   config.bugs.read_without_quorum_check = true;
   expect_caught(hunt(3, config, 14), "linearizable read");
 }
 
 TEST(InjectedBug, leaseReadsWithoutABoundServeStaleReadsEvenWithEqualRateClocks) {
-  raft::Config config = base_config();
+  raft::Config config = schedule_config();
   config.read_only = raft::ReadOnlyOption::kLeaseBased;
   config.bugs.unbounded_lease = true;
   expect_caught(hunt(3, config, 15, true), "linearizable read");

@@ -12,17 +12,6 @@
 namespace synod::test {
 namespace {
 
-raft::Config property_config() {
-  raft::Config config;
-  // Short timeouts so that a few hundred random actions see many elections.
-  config.election_tick = 4;
-  config.heartbeat_tick = 1;
-  // Small messages and windows exercise batching, flow control and probing.
-  config.max_bytes_per_message = 64;
-  config.max_inflight_messages = 4;
-  return config;
-}
-
 void expect_success(const rc::detail::TestResult& result, int cases) {
   rc::detail::printResultMessage(result, std::cout);
   std::cout << '\n';
@@ -33,7 +22,7 @@ void expect_success(const rc::detail::TestResult& result, int cases) {
 ScheduleCheck schedules(size_t nodes, int cases, uint64_t seed) {
   ScheduleCheck check;
   check.options.nodes = nodes;
-  check.options.config = property_config();
+  check.options.config = schedule_config();
   check.cases = cases;
   check.seed = seed;
   check.vary_election_options = true;

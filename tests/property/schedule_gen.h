@@ -64,6 +64,17 @@ inline rc::Gen<std::vector<Action>> schedule_gen(int min_actions, int max_action
                }));
 }
 
+// The core configuration random schedules run with: short timeouts so a few hundred actions see many
+// elections; small messages and windows to exercise batching, flow control and probing.
+inline raft::Config schedule_config() {
+  raft::Config config;
+  config.election_tick = 4;
+  config.heartbeat_tick = 1;
+  config.max_bytes_per_message = 64;
+  config.max_inflight_messages = 4;
+  return config;
+}
+
 // How a batch of random schedules is run (see check_random_schedules).
 struct ScheduleCheck {
   ScheduleOptions options;  // nodes, config, clocks; the cluster seed is drawn per schedule
