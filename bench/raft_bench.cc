@@ -131,7 +131,8 @@ class CoreLoop {
     Status status = node.raft->compact(index, data);
     if (status.is_ok()) {
       SnapshotMeta meta{index, *term, ConfState{node.raft->quorum().voters()}};
-      node.store.save_snapshot(std::make_shared<const Snapshot>(Snapshot{meta, std::move(data)}));
+      SYNOD_ASSERT(node.store.save_snapshot(std::make_shared<const Snapshot>(Snapshot{meta, std::move(data)}))
+                       .is_ok());
     }
     handle_ready(node);
     return status;
@@ -151,7 +152,7 @@ class CoreLoop {
   void handle_ready(Node& node) {
     while (node.raft->has_ready()) {
       Ready ready = node.raft->ready();
-      node.store.persist(ready);
+      SYNOD_ASSERT(node.store.persist(ready).is_ok());
       for (Message& message : ready.messages) in_flight_.push_back(std::move(message));
       if (ready.snapshot) node.applied = ready.snapshot->meta.index;
       for (const Entry& entry : ready.committed) {

@@ -1,5 +1,8 @@
-// synod-sim: the deterministic simulator. One seed sets every choice; a failing seed prints the exact
-// command that replays it. Exit 0 when every run is safe and live, 1 on any violation, 2 on bad usage.
+// synod-sim: the deterministic simulator. One seed sets every choice; every run is checked for
+// invariants after each event and for linearizability of its client history at the end; a failing seed
+// prints the exact command that replays it. Exit 0 when every run is safe, live and linearizable, 1 on
+// any failure, 2 on bad usage.
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -7,7 +10,7 @@
 #include <iostream>
 #include <string>
 
-#include "check/invariants.h"
+#include "check/sim_run.h"
 #include "raft/config.h"
 #include "sim/raft_engine.h"
 #include "sim/simulator.h"
@@ -15,18 +18,39 @@
 namespace {
 
 void usage(std::ostream& out) {
-  out << "usage: synod-sim [--seed N | --seeds A-B] [--nodes N] [--faults LIST] [--seconds S]\n"
-         "                 [--trace FILE] [--engine raft]\n"
-         "  --faults   comma list of partition, crash, pause, skew, drop, dup (or none); default all\n"
-         "  --seconds  virtual seconds of faults before the liveness phase (default 20)\n"
-         "  --trace    write every event of the (single) run to FILE\n";
+  out << "usage: synod-sim [--seed N | --seeds A-B] [--nodes N] [--faults LIST] [--seconds S] [--ops N]\n"
+         "                 [--clients N] [--keys N] [--history FILE] [--trace FILE] [--check-timeout S]\n"
+         "                 [--engine raft]"
+#if SYNOD_BUG_INJECTION
+         " [--bug NAME]"
+#endif
+         "\n"
+         "  --faults         comma list of partition, crash, pause, skew, drop, dup (or none); default all\n"
+         "  --seconds        virtual seconds of faults before the liveness phase (default 20, or 600 with "
+         "--ops)\n"
+         "  --ops            client operations per run; the fault phase ends when they are done\n"
+         "  --clients        concurrent clients (default 5), one operation at a time each\n"
+         "  --keys           keys the clients share (default 5)\n"
+         "  --history        write the client history of the (single) run to FILE (JSON Lines)\n"
+         "  --trace          write every event of the (single) run to FILE\n"
+         "  --check-timeout  give the linearizability check this long per run (default 60 s)\n"
+#if SYNOD_BUG_INJECTION
+         "  --bug            inject a node glue bug: serve-reads-locally, skip-apply-wait\n"
+#endif
+      ;
 }
 
 bool parse_u64(const std::string& text, uint64_t& out) {
-  if (text.empty()) return false;
+  if (text.empty() || text[0] == '-') return false;
   char* end = nullptr;
+  errno = 0;
   out = std::strtoull(text.c_str(), &end, 10);
-  return end != nullptr && *end == '\0';
+  return end != nullptr && *end == '\0' && errno == 0;
+}
+
+[[noreturn]] void bad_usage(const std::string& message) {
+  std::cerr << "synod-sim: " << message << '\n';
+  std::exit(2);
 }
 
 }  // namespace
@@ -36,70 +60,90 @@ int main(int argc, char** argv) {
   uint64_t first = 1;
   uint64_t last = 1;
   uint64_t nodes = 5;
-  uint64_t seconds = 20;
+  uint64_t seconds = 0;
+  uint64_t ops = 0;
+  uint64_t clients = 5;
+  uint64_t keys = 5;
+  uint64_t check_timeout_s = 60;
   std::string faults_text = "partition,crash,pause,skew,drop,dup";
   std::string trace_file;
+  std::string history_file;
+  std::string bug;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "synod-sim: " << arg << " needs a value\n";
-        std::exit(2);
-      }
+      if (i + 1 >= argc) bad_usage(arg + " needs a value");
       return argv[++i];
+    };
+    auto number = [&](uint64_t low, uint64_t high) -> uint64_t {
+      uint64_t out = 0;
+      if (!parse_u64(value(), out) || out < low || out > high) {
+        bad_usage(arg + " needs a number from " + std::to_string(low) + " to " + std::to_string(high));
+      }
+      return out;
     };
     if (arg == "--help" || arg == "-h") {
       usage(std::cout);
       return 0;
     } else if (arg == "--seed") {
-      if (!parse_u64(value(), first)) {
-        std::cerr << "synod-sim: --seed needs a number\n";
-        return 2;
-      }
-      last = first;
+      first = last = number(0, UINT64_MAX);
     } else if (arg == "--seeds") {
       std::string range = value();
       size_t dash = range.find('-');
       if (dash == std::string::npos || !parse_u64(range.substr(0, dash), first) ||
           !parse_u64(range.substr(dash + 1), last) || last < first) {
-        std::cerr << "synod-sim: --seeds needs a range A-B with A <= B\n";
-        return 2;
+        bad_usage("--seeds needs a range A-B with A <= B");
       }
     } else if (arg == "--nodes") {
-      if (!parse_u64(value(), nodes) || nodes == 0 || nodes > 9) {
-        std::cerr << "synod-sim: --nodes needs a number from 1 to 9\n";
-        return 2;
-      }
+      nodes = number(1, 9);
     } else if (arg == "--seconds") {
-      if (!parse_u64(value(), seconds) || seconds == 0) {
-        std::cerr << "synod-sim: --seconds needs a positive number\n";
-        return 2;
-      }
+      seconds = number(1, 100'000);
+    } else if (arg == "--ops") {
+      ops = number(1, 100'000'000);
+    } else if (arg == "--clients") {
+      clients = number(0, 1000);
+    } else if (arg == "--keys") {
+      keys = number(1, 1'000'000);
+    } else if (arg == "--check-timeout") {
+      check_timeout_s = number(1, 86'400);
     } else if (arg == "--faults") {
       faults_text = value();
     } else if (arg == "--trace") {
       trace_file = value();
+    } else if (arg == "--history") {
+      history_file = value();
     } else if (arg == "--engine") {
       std::string engine = value();
-      if (engine != "raft") {
-        std::cerr << "synod-sim: engine '" << engine << "' is not available yet (only raft)\n";
-        return 2;
+      if (engine != "raft") bad_usage("engine '" + engine + "' is not available yet (only raft)");
+#if SYNOD_BUG_INJECTION
+    } else if (arg == "--bug") {
+      bug = value();
+      if (bug != "serve-reads-locally" && bug != "skip-apply-wait") {
+        bad_usage("unknown bug '" + bug + "' (serve-reads-locally, skip-apply-wait)");
       }
+#endif
     } else {
-      std::cerr << "synod-sim: unknown argument '" << arg << "'\n";
       usage(std::cerr);
-      return 2;
+      bad_usage("unknown argument '" + arg + "'");
     }
   }
   synod::Result<FaultMix> faults = FaultMix::parse(faults_text);
-  if (!faults.is_ok()) {
-    std::cerr << "synod-sim: " << faults.status().message() << '\n';
-    return 2;
+  if (!faults.is_ok()) bad_usage(faults.status().message());
+  if (first != last && (!trace_file.empty() || !history_file.empty())) {
+    bad_usage("--trace and --history need a single --seed");
   }
+  if (seconds == 0) seconds = ops != 0 ? 600 : 20;
 
+  std::string replay = " --nodes " + std::to_string(nodes) + " --faults " + faults.value().to_string() +
+                       " --seconds " + std::to_string(seconds) + " --clients " + std::to_string(clients) +
+                       " --keys " + std::to_string(keys) + (ops != 0 ? " --ops " + std::to_string(ops) : "") +
+                       (bug.empty() ? "" : " --bug " + bug);
   synod::raft::Config config;
+  synod::check::CheckOptions check_options;
+  check_options.timeout = std::chrono::seconds(check_timeout_s);
   uint64_t failures = 0;
   uint64_t events = 0;
+  uint64_t operations = 0;
   auto started = std::chrono::steady_clock::now();
   for (uint64_t seed = first; seed <= last; ++seed) {
     synod::sim::SimulatorOptions options;
@@ -107,26 +151,38 @@ int main(int argc, char** argv) {
     options.seed = seed;
     options.faults = faults.value();
     options.fault_duration_us = seconds * 1'000'000;
+    options.ops = ops;
+    options.clients = clients;
+    options.keys = keys;
     options.keep_trace = !trace_file.empty();
-    synod::sim::Simulator simulator(options, synod::sim::raft_engine_factory(config));
-    synod::check::InvariantChecker checker;
-    simulator.set_observer(&checker);
-    synod::sim::SimulatorResult result = simulator.run();
+#if SYNOD_BUG_INJECTION
+    options.bugs.serve_reads_locally = bug == "serve-reads-locally";
+    options.bugs.skip_apply_wait = bug == "skip-apply-wait";
+#endif
+    synod::check::SimRun run =
+        synod::check::run_checked(options, synod::sim::raft_engine_factory(config), check_options);
+    const synod::sim::SimulatorResult& result = run.result;
     events += result.events;
+    operations += result.history.size();
     if (!trace_file.empty()) {
       std::ofstream out(trace_file);
-      for (const std::string& line : simulator.trace()) out << line << '\n';
+      for (const std::string& line : run.trace) out << line << '\n';
     }
-    if (!result.safe || !result.live) {
+    if (!history_file.empty()) {
+      std::ofstream out(history_file);
+      synod::check::write_history(out, result.history);
+    }
+    if (!run.ok()) {
       ++failures;
-      std::cout << "\nseed " << seed << " FAILED: " << result.violation << "replay: synod-sim --seed " << seed
-                << " --nodes " << nodes << " --faults " << faults.value().to_string() << " --seconds "
-                << seconds << " --trace trace.txt\n";
+      std::cout << "\nseed " << seed << " FAILED: " << run.failure << "\nreplay: synod-sim --seed " << seed
+                << replay << " --trace trace.txt --history history.jsonl\n";
     }
     if (first == last) {
-      std::cout << "seed " << seed << ": " << (result.safe && result.live ? "ok" : "FAILED") << ", "
-                << result.events << " events, " << result.leaders << " leaders, commit " << result.committed
-                << ", trace hash " << std::hex << result.trace_hash << std::dec << '\n';
+      std::cout << "seed " << seed << ": " << (run.ok() ? "ok" : "FAILED") << ", " << result.events
+                << " events, " << result.leaders << " leaders, commit " << result.committed << ", "
+                << result.history.size() << " operations (" << result.ops_ok << " ok), "
+                << synod::check::verdict_name(run.linearizability.verdict) << ", trace hash " << std::hex
+                << result.trace_hash << std::dec << '\n';
     } else {
       uint64_t done = seed - first + 1;
       uint64_t total = last - first + 1;
@@ -137,10 +193,13 @@ int main(int argc, char** argv) {
   double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (first != last) {
     std::cerr << '\n';
-    std::cout << (last - first + 1) << " seeds (" << faults.value().to_string() << ", " << nodes
-              << " nodes): " << failures << " failed, " << events << " events in " << elapsed_s << " s ("
+    std::cout << (last - first + 1) << " seeds (" << faults.value().to_string() << ", " << nodes << " nodes, "
+              << clients << " clients): " << failures << " failed, " << operations << " operations checked, "
+              << events << " events in " << elapsed_s << " s ("
               << static_cast<uint64_t>(static_cast<double>(events) / std::max(elapsed_s, 1e-9))
-              << " events/s)\n";
+              << " events/s, "
+              << static_cast<uint64_t>(static_cast<double>(last - first + 1) * 60 / std::max(elapsed_s, 1e-9))
+              << " seeds/min)\n";
   }
   return failures == 0 ? 0 : 1;
 }

@@ -16,6 +16,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kCorruption: return "corruption";
     case ErrorCode::kIoError: return "i/o error";
+    case ErrorCode::kAborted: return "aborted";
+    case ErrorCode::kTimedOut: return "timed out";
   }
   return "unknown";
 }

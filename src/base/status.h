@@ -25,6 +25,8 @@ enum class ErrorCode {
   kUnavailable,
   kCorruption,
   kIoError,
+  kAborted,   // the request was accepted but definitely took no effect (its log entry was overwritten)
+  kTimedOut,  // no answer in time: the request may or may not take effect
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -75,3 +77,12 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace synod
+
+// Evaluates `expr` (a Result); on error returns its Status from the enclosing function, otherwise
+// assigns the value to `lhs` (a declaration or an lvalue).
+#define SYNOD_CONCAT_INNER(a, b) a##b
+#define SYNOD_CONCAT(a, b) SYNOD_CONCAT_INNER(a, b)
+#define SYNOD_TRY_ASSIGN(lhs, expr)                                                                          \
+  auto SYNOD_CONCAT(synod_result_, __LINE__) = (expr);                                                       \
+  if (!SYNOD_CONCAT(synod_result_, __LINE__).is_ok()) return SYNOD_CONCAT(synod_result_, __LINE__).status(); \
+  lhs = std::move(SYNOD_CONCAT(synod_result_, __LINE__)).value()

@@ -2,12 +2,12 @@
 
 #include <sstream>
 
-#include "sim/state_machine.h"
+#include "base/hash.h"
 
 namespace synod::check {
 
 uint64_t entry_content_hash(const Entry& entry) {
-  return sim::hash_bytes(entry.data, (entry.term * 31U) ^ static_cast<uint64_t>(entry.type));
+  return hash_bytes(entry.data, (entry.term * 31U) ^ static_cast<uint64_t>(entry.type));
 }
 
 void InvariantChecker::fail(const std::string& what) {

@@ -134,7 +134,8 @@ Status Cluster::compact(NodeId id) {
   if (status.is_ok()) {
     // The application makes its snapshot durable before the log prefix may go.
     SnapshotMeta meta{index, *term, ConfState{ids_}};
-    n.store.save_snapshot(std::make_shared<const Snapshot>(Snapshot{meta, std::move(data)}));
+    SYNOD_ASSERT(
+        n.store.save_snapshot(std::make_shared<const Snapshot>(Snapshot{meta, std::move(data)})).is_ok());
   }
   handle_ready(n);
   notify(id, "compact " + std::to_string(id) + " at " + std::to_string(index));

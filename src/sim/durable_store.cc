@@ -4,7 +4,7 @@
 
 namespace synod::sim {
 
-void DurableStore::persist(const Ready& ready) {
+Status DurableStore::persist(const Ready& ready) {
   if (ready.snapshot) {
     // An installed snapshot replaces the whole log.
     state_.snapshot = ready.snapshot;
@@ -19,9 +19,10 @@ void DurableStore::persist(const Ready& ready) {
     state_.entries.insert(state_.entries.end(), ready.entries.begin(), ready.entries.end());
   }
   if (ready.hard_state) state_.hard_state = *ready.hard_state;
+  return Status::ok();
 }
 
-void DurableStore::save_snapshot(SnapshotPtr snapshot) {
+Status DurableStore::save_snapshot(SnapshotPtr snapshot) {
   SYNOD_ASSERT(snapshot != nullptr);
   Index base = state_.snapshot ? state_.snapshot->meta.index : 0;
   Index index = snapshot->meta.index;
@@ -29,6 +30,7 @@ void DurableStore::save_snapshot(SnapshotPtr snapshot) {
   state_.entries.erase(state_.entries.begin(),
                        state_.entries.begin() + static_cast<std::ptrdiff_t>(index - base));
   state_.snapshot = std::move(snapshot);
+  return Status::ok();
 }
 
 }  // namespace synod::sim

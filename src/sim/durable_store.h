@@ -1,19 +1,21 @@
 // DurableStore: an in-memory stand-in for a node's disk, fed by the Ready contract (consensus/ready.h).
-// What it holds is exactly what a crashed node gets back on restart.
+// What it holds is exactly what a crashed node gets back on restart. The storage issue's WAL, over a
+// fault-injecting file system, takes its place to make crashes lose unsynced writes.
 #pragma once
 
 #include "consensus/ready.h"
+#include "consensus/storage.h"
 #include "consensus/types.h"
 
 namespace synod::sim {
 
-class DurableStore {
+class DurableStore final : public Storage {
  public:
   // Step 1 of handling a Ready: the snapshot, then the entries (replacing a conflicting suffix), then
-  // the hard state.
-  void persist(const Ready& ready);
+  // the hard state. Never fails: this disk is perfect.
+  Status persist(const Ready& ready) override;
   // The application snapshotted and the engine compacted: keep the snapshot, drop the entries it covers.
-  void save_snapshot(SnapshotPtr snapshot);
+  Status save_snapshot(SnapshotPtr snapshot) override;
 
   const DurableState& state() const { return state_; }
 

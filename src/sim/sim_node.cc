@@ -23,7 +23,7 @@ void SimNode::crash() {
 void SimNode::handle_ready(const std::function<void(Message&&)>& send, ClusterObserver* observer) {
   while (engine->has_ready()) {
     Ready ready = engine->ready();
-    store.persist(ready);
+    SYNOD_ASSERT(store.persist(ready).is_ok());
     for (Message& message : ready.messages) send(std::move(message));
     if (ready.snapshot) {
       SYNOD_ASSERT(state_machine.restore(ready.snapshot->data));

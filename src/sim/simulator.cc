@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "base/assert.h"
-#include "sim/state_machine.h"
+#include "base/hash.h"
 
 namespace synod::sim {
 namespace {
@@ -65,12 +65,41 @@ Simulator::Simulator(SimulatorOptions options, EngineFactory factory)
   SYNOD_ASSERT(options_.latency_min_us <= options_.latency_max_us);
   for (NodeId id = 1; id <= options_.nodes; ++id) ids_.push_back(id);
   for (NodeId id : ids_) {
-    auto sim_node = std::make_unique<SimNode>();
-    sim_node->id = id;
-    sim_node->start(factory_, ids_, random_.next());
-    nodes_.emplace(id, std::move(sim_node));
+    auto server = std::make_unique<SimServer>();
+    server->id = id;
+    start_server(*server);
+    nodes_.emplace(id, std::move(server));
     skew_permille_[id] = 0;
   }
+  for (uint64_t id = 1; id <= options_.clients; ++id) {
+    Client client;
+    client.id = id;
+    clients_.push_back(std::move(client));
+  }
+}
+
+node::NodeOptions Simulator::node_options() const {
+  node::NodeOptions options;
+  options.snapshot_entries = options_.snapshot_entries;
+  options.request_timeout_ticks = options_.request_timeout_ticks;
+#if SYNOD_BUG_INJECTION
+  options.bugs = options_.bugs;
+#endif
+  return options;
+}
+
+void Simulator::start_server(SimServer& server) {
+  server.start(factory_, ids_, random_.next(), node_options(), [this](Message&& m) { send(std::move(m)); });
+  NodeId id = server.id;
+  server.node->set_apply_hook([this, id](const Entry& entry) {
+    if (observer_ != nullptr) observer_->on_applied(id, entry.index, node(id).map->chain_hash());
+  });
+}
+
+void Simulator::process_ready(SimServer& server) {
+  Status status = server.node->process_ready();
+  // The simulated disk never fails; a real one would stop the node here.
+  SYNOD_ASSERT_MSG(status.is_ok(), status.to_string().c_str());
 }
 
 Simulator::~Simulator() = default;
@@ -80,10 +109,10 @@ void Simulator::set_observer(ClusterObserver* observer) {
   if (observer_ != nullptr) observer_->on_attach(*this);
 }
 
-SimNode& Simulator::node(NodeId id) {
+SimServer& Simulator::node(NodeId id) {
   return *nodes_.at(id);
 }
-const SimNode& Simulator::node(NodeId id) const {
+const SimServer& Simulator::node(NodeId id) const {
   return *nodes_.at(id);
 }
 bool Simulator::is_up(NodeId id) const {
@@ -96,7 +125,7 @@ uint64_t Simulator::incarnation(NodeId id) const {
 
 const Engine& Simulator::engine(NodeId id) const {
   SYNOD_ASSERT_MSG(node(id).up(), "node is down");
-  return *node(id).engine;
+  return node(id).node->engine();
 }
 
 uint64_t Simulator::tick_interval_us(NodeId id) const {
@@ -125,7 +154,7 @@ void Simulator::check_event(NodeId subject, const std::string& what) {
   ++result_.events;
   record("t=" + std::to_string(now_us_) + " " + what);
   if (subject != kNoNode && node(subject).up()) {
-    EngineStatus status = node(subject).engine->status();
+    EngineStatus status = node(subject).node->status();
     if (status.role == Role::kLeader) leaders_.insert({status.term, subject});
     result_.committed = std::max<uint64_t>(result_.committed, status.commit);
   }
@@ -140,14 +169,15 @@ void Simulator::check_event(NodeId subject, const std::string& what) {
   }
 }
 
+uint64_t Simulator::latency() {
+  uint64_t latency_us = random_.between(options_.latency_min_us, options_.latency_max_us);
+  if (random_.chance(1, 100)) latency_us *= random_.between(1, kTailLatencyFactor);
+  return latency_us;
+}
+
 void Simulator::send(Message&& message) {
   if (!link_up(message.from, message.to)) return;  // lost in the partition
   if (faults_on_ && options_.faults.drops && random_.chance(options_.drop_per_million, 1'000'000)) return;
-  auto latency = [&] {
-    uint64_t latency_us = random_.between(options_.latency_min_us, options_.latency_max_us);
-    if (random_.chance(1, 100)) latency_us *= random_.between(1, kTailLatencyFactor);
-    return latency_us;
-  };
   NodeId to = message.to;
   auto shared = std::make_shared<Message>(std::move(message));
   if (faults_on_ && options_.faults.duplicates && random_.chance(options_.duplicate_per_million, 1'000'000)) {
@@ -230,29 +260,28 @@ void Simulator::heal_everything() {
   paused_.clear();
   for (NodeId id : ids_) {
     if (node(id).up()) continue;
-    node(id).start(factory_, ids_, random_.next());
-    node(id).handle_ready([this](Message&& m) { send(std::move(m)); }, observer_);
+    start_server(node(id));
+    process_ready(node(id));
     schedule(now_us_ + random_.uniform(options_.tick_us), EventKind::kTick, id);
   }
   check_event(kNoNode, "liveness phase: faults healed, every node up");
 }
 
 void Simulator::handle(const Event& event) {
-  auto send_fn = [this](Message&& m) { send(std::move(m)); };
   switch (event.kind) {
     case EventKind::kTick: {
-      SimNode& n = node(event.node);
+      SimServer& n = node(event.node);
       if (!n.up() || n.incarnation != event.incarnation) return;  // this incarnation crashed
       schedule(now_us_ + tick_interval_us(event.node), EventKind::kTick, event.node);
       if (paused_.count(event.node) > 0) return;
-      n.engine->tick();
-      n.handle_ready(send_fn, observer_);
+      n.node->tick();
+      process_ready(n);
       check_event(event.node, "tick " + std::to_string(event.node));
       return;
     }
     case EventKind::kDeliver: {
       const Message& message = *event.message;
-      SimNode& n = node(message.to);
+      SimServer& n = node(message.to);
       if (paused_.count(message.to) > 0) {
         // A paused process does not read its socket: the message waits.
         schedule(now_us_ + options_.tick_us, EventKind::kDeliver, message.to, event.message);
@@ -262,8 +291,8 @@ void Simulator::handle(const Event& event) {
         check_event(kNoNode, "lost " + message.describe());
         return;
       }
-      (void)n.engine->step(message);
-      n.handle_ready(send_fn, observer_);
+      (void)n.node->step(message);
+      process_ready(n);
       check_event(message.to, "deliver " + message.describe());
       return;
     }
@@ -273,40 +302,34 @@ void Simulator::handle(const Event& event) {
       schedule(now_us_ + 1 + random_.uniform(2 * options_.mean_fault_interval_us), EventKind::kFault,
                kNoNode);
       return;
-    case EventKind::kPropose: {
-      if (!faults_on_) return;
-      NodeId target = ids_[random_.uniform(ids_.size())];
-      SimNode& n = node(target);
-      if (n.up() && paused_.count(target) == 0) {
-        ++proposals_;
-        (void)n.engine->propose(KvStateMachine::set_command("k" + std::to_string(random_.uniform(8)),
-                                                            std::to_string(proposals_)));
-        n.handle_ready(send_fn, observer_);
-        check_event(target, "propose at " + std::to_string(target));
-      }
-      schedule(now_us_ + 1 + random_.uniform(2 * options_.proposal_interval_us), EventKind::kPropose,
-               kNoNode);
-      return;
-    }
     case EventKind::kResume:
       if (paused_.erase(event.node) > 0) check_event(kNoNode, "resume " + std::to_string(event.node));
       return;
     case EventKind::kRestart: {
-      SimNode& n = node(event.node);
+      SimServer& n = node(event.node);
       if (n.up()) return;
-      n.start(factory_, ids_, random_.next());
-      n.handle_ready(send_fn, observer_);
+      start_server(n);
+      process_ready(n);
       schedule(now_us_ + random_.uniform(options_.tick_us), EventKind::kTick, event.node);
       check_event(event.node, "restart " + std::to_string(event.node));
       return;
     }
+    case EventKind::kClientStart:
+      if (faults_on_) start_operation(clients_.at(event.client - 1));
+      return;
+    case EventKind::kRequest: handle_request(event); return;
+    case EventKind::kResponse: handle_response(event); return;
+    case EventKind::kClientTimeout: handle_client_timeout(event); return;
   }
 }
 
 SimulatorResult Simulator::run() {
   for (NodeId id : ids_) schedule(random_.uniform(options_.tick_us), EventKind::kTick, id);
   schedule(random_.uniform(2 * options_.mean_fault_interval_us), EventKind::kFault, kNoNode);
-  schedule(random_.uniform(2 * options_.proposal_interval_us), EventKind::kPropose, kNoNode);
+  for (const Client& client : clients_) {
+    schedule_client(random_.uniform(options_.think_us_max + 1), EventKind::kClientStart, client.id, 0,
+                    kNoNode);
+  }
   const uint64_t liveness_start_us = options_.fault_duration_us;
   const uint64_t end_us = liveness_start_us + options_.liveness_duration_us;
   Proposal final_entry;
@@ -315,8 +338,8 @@ SimulatorResult Simulator::run() {
     Event event = queue_.top();
     queue_.pop();
     if (event.time_us > end_us) break;
-    if (faults_on_ && event.time_us >= liveness_start_us) {
-      now_us_ = liveness_start_us;
+    if (faults_on_ && (event.time_us >= liveness_start_us || workload_done())) {
+      now_us_ = std::min(event.time_us, liveness_start_us);
       heal_everything();
     }
     now_us_ = event.time_us;
@@ -326,34 +349,37 @@ SimulatorResult Simulator::run() {
     // change loses it.
     std::optional<NodeId> leader = current_leader(*this);
     if (!leader) continue;
-    Engine& engine = *node(*leader).engine;
+    const Engine& engine = node(*leader).node->engine();
     if (final_entry.index != 0 && engine.term_at(final_entry.index) != final_entry.term &&
         (engine.term_at(final_entry.index).has_value() ||
          engine.status().snapshot_index >= final_entry.index)) {
       final_entry = {};
     }
     if (final_entry.index == 0) {
-      Result<Proposal> proposed = engine.propose("set final " + std::to_string(options_.seed));
+      kv::MapCommand command{kv::MapOp::kPut, 0, 0, "final", std::to_string(options_.seed), ""};
+      Result<Proposal> proposed =
+          node(*leader).node->propose(command.encode(), [](const Result<std::string>&) {});
       if (proposed.is_ok()) final_entry = proposed.value();
-      node(*leader).handle_ready([this](Message&& m) { send(std::move(m)); }, observer_);
+      process_ready(node(*leader));
       check_event(*leader, "liveness proposal at " + std::to_string(*leader));
       continue;
     }
     live = std::all_of(ids_.begin(), ids_.end(), [&](NodeId id) {
-      const Engine& e = *node(id).engine;
+      const Engine& e = node(id).node->engine();
       return e.status().applied >= final_entry.index && e.term_at(final_entry.index) == final_entry.term;
     });
     if (live) break;
   }
   result_.virtual_time_us = now_us_;
   result_.leaders = leaders_.size();
+  close_history();
   if (result_.safe && !live) {
     result_.live = false;
     std::ostringstream out;
     out << "LIVENESS: the healed cluster did not commit a fresh entry on every node within "
         << options_.liveness_duration_us / 1000 << " ms of virtual time:\n";
     for (NodeId id : ids_) {
-      EngineStatus s = node(id).engine->status();
+      EngineStatus s = node(id).node->status();
       out << "  node " << id << ": " << role_name(s.role) << " term=" << s.term << " leader=" << s.leader
           << " commit=" << s.commit << " applied=" << s.applied << " last=" << s.last_index << '\n';
     }

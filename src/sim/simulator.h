@@ -1,6 +1,13 @@
-// Simulator: runs N nodes of any Engine in virtual time, with every choice (latencies, drops,
-// duplicates, partitions, crashes, pauses, clock skew, proposal timing, election timeouts) drawn from
-// one 64-bit seed, so the same seed on the same build replays byte for byte (trace_hash proves it).
+// Simulator: runs N Synod servers (the real node glue and replicated map around any Engine) and a set
+// of workload clients in virtual time, with every choice (latencies, drops, duplicates, partitions,
+// crashes, pauses, clock skew, client timing, election timeouts) drawn from one 64-bit seed, so the
+// same seed on the same build replays byte for byte (trace_hash proves it).
+//
+// Clients run get/put/delete/cas on a few keys, one operation at a time each, against any server: a
+// write is proposed through the log with the client's session (so a retry takes effect once), a get
+// is a linearizable read through the node's read path. A client that gets no answer in time, or a
+// "not the leader", retries at another server until its operation's deadline; every operation is
+// recorded in a history (check/history.h) for the linearizability checker.
 //
 // A run has two phases (as TigerBeetle's VOPR does):
 //   safety:   faults are injected for `fault_duration_us`; invariants are checked after every event;
@@ -28,8 +35,11 @@
 
 #include "base/random.h"
 #include "base/status.h"
+#include "check/history.h"
+#include "kv/map_command.h"
+#include "node/node.h"
 #include "sim/cluster_view.h"
-#include "sim/sim_node.h"
+#include "sim/sim_server.h"
 
 namespace synod::sim {
 
@@ -56,7 +66,21 @@ struct SimulatorOptions {
   uint32_t drop_per_million = 20'000;       // with drops on
   uint32_t duplicate_per_million = 20'000;  // with duplicates on
   uint64_t mean_fault_interval_us = 400'000;
-  uint64_t proposal_interval_us = 20'000;  // a proposal at a random node this often, on average
+  // Workload: clients issue operations during the fault phase, one at a time each, on `keys` keys.
+  size_t clients = 5;
+  size_t keys = 5;
+  uint64_t ops = 0;                           // stop after this many operations (0: until the phase ends)
+  uint64_t think_us_max = 20'000;             // pause between a client's operations
+  uint64_t attempt_timeout_us = 300'000;      // then the client tries another server
+  uint64_t operation_timeout_us = 3'000'000;  // then the client gives up (outcome unknown or failed)
+  // Node glue: snapshot and compact every this many applied entries; requests time out after this
+  // many ticks.
+  uint64_t snapshot_entries = 64;
+  uint64_t request_timeout_ticks = 50;
+#if SYNOD_BUG_INJECTION
+  node::NodeBugs bugs;
+#endif
+  // The fault phase lasts this long, or until `ops` operations have finished, whichever comes first.
   uint64_t fault_duration_us = 20'000'000;
   uint64_t liveness_duration_us = 30'000'000;
   bool keep_trace = false;  // keep every trace line (for --trace), not only the last ones
@@ -72,6 +96,8 @@ struct SimulatorResult {
   uint64_t committed = 0;   // highest commit index reached
   uint64_t leaders = 0;     // distinct (term, leader) pairs seen
   uint64_t virtual_time_us = 0;
+  check::History history;  // every client operation, in the order they were called
+  uint64_t ops_ok = 0;     // operations that completed with a known outcome
 };
 
 class Simulator final : public ClusterView {
@@ -94,7 +120,42 @@ class Simulator final : public ClusterView {
   const std::deque<std::string>& trace() const { return trace_; }
 
  private:
-  enum class EventKind : uint8_t { kTick, kDeliver, kFault, kPropose, kResume, kRestart };
+  enum class EventKind : uint8_t {
+    kTick,
+    kDeliver,
+    kFault,
+    kResume,
+    kRestart,
+    kClientStart,    // a client begins its next operation
+    kRequest,        // a client's request reaches a server
+    kResponse,       // a server's answer reaches a client
+    kClientTimeout,  // a client stops waiting for an attempt
+  };
+  // A server's answer to one attempt of a client's operation.
+  struct ClientResponse {
+    enum class Kind : uint8_t {
+      kOk,        // applied (writes) or read linearizably (gets)
+      kRejected,  // this attempt definitely took no effect
+      kUnknown,   // this attempt may take effect
+    };
+    Kind kind = Kind::kRejected;
+    kv::MapResult result;  // kOk
+    NodeId leader_hint = kNoNode;
+    std::string why;
+  };
+  struct Client {
+    uint64_t id = 0;
+    uint64_t sequence = 0;  // of the current (or last) operation: the session number
+    bool busy = false;
+    size_t history_index = 0;  // of the current operation
+    kv::MapCommand command;
+    uint64_t attempt = 0;     // the current attempt; answers to older ones are ignored
+    NodeId target = kNoNode;  // where the current attempt went
+    NodeId leader_hint = kNoNode;
+    bool maybe_applied = false;  // an earlier attempt of this write may have taken effect
+    uint64_t deadline_us = 0;
+    std::map<std::string, std::string> seen;  // last value seen per key: what a cas expects
+  };
   struct Event {
     uint64_t time_us = 0;
     uint64_t sequence = 0;  // ties break by scheduling order: deterministic
@@ -102,12 +163,20 @@ class Simulator final : public ClusterView {
     NodeId node = kNoNode;
     uint64_t incarnation = 0;  // ticks of a crashed incarnation are dropped
     std::shared_ptr<Message> message;
+    uint64_t client = 0;  // client events
+    uint64_t attempt = 0;
+    std::shared_ptr<ClientResponse> response;
     bool operator>(const Event& other) const {
       return time_us != other.time_us ? time_us > other.time_us : sequence > other.sequence;
     }
   };
 
   void schedule(uint64_t at_us, EventKind kind, NodeId node, std::shared_ptr<Message> message = nullptr);
+  void schedule_client(uint64_t at_us, EventKind kind, uint64_t client, uint64_t attempt, NodeId node,
+                       std::shared_ptr<ClientResponse> response = nullptr);
+  node::NodeOptions node_options() const;
+  void start_server(SimServer& server);
+  void process_ready(SimServer& server);
   void handle(const Event& event);
   void send(Message&& message);
   void inject_fault();
@@ -116,15 +185,30 @@ class Simulator final : public ClusterView {
   uint64_t tick_interval_us(NodeId id) const;
   void record(const std::string& line);
   void check_event(NodeId subject, const std::string& what);
-  bool converged() const;
-  SimNode& node(NodeId id);
-  const SimNode& node(NodeId id) const;
+  uint64_t latency();
+
+  // The workload (simulator_clients.cc).
+  void start_operation(Client& client);
+  void send_attempt(Client& client, NodeId target);
+  void handle_request(const Event& event);
+  void respond(uint64_t client, uint64_t attempt, NodeId from, ClientResponse response);
+  void handle_response(const Event& event);
+  void handle_client_timeout(const Event& event);
+  void retry_or_give_up(Client& client);
+  void finish(Client& client, check::OpStatus status, const kv::MapResult* result);
+  void close_history();
+  bool workload_done() const;
+
+  SimServer& node(NodeId id);
+  const SimServer& node(NodeId id) const;
 
   SimulatorOptions options_;
   EngineFactory factory_;
   Random random_;
   std::vector<NodeId> ids_;
-  std::map<NodeId, std::unique_ptr<SimNode>> nodes_;
+  std::map<NodeId, std::unique_ptr<SimServer>> nodes_;
+  std::vector<Client> clients_;
+  uint64_t ops_started_ = 0;
   std::map<NodeId, int> skew_permille_;
   std::set<NodeId> paused_;
   std::set<std::pair<NodeId, NodeId>> cut_links_;
@@ -132,7 +216,6 @@ class Simulator final : public ClusterView {
   uint64_t now_us_ = 0;
   uint64_t sequence_ = 0;
   bool faults_on_ = true;
-  uint64_t proposals_ = 0;
   ClusterObserver* observer_ = nullptr;
   std::deque<std::string> trace_;
   SimulatorResult result_;

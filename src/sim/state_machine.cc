@@ -6,16 +6,6 @@
 
 namespace synod::sim {
 
-uint64_t hash_bytes(const std::string& bytes, uint64_t seed) {
-  // FNV-1a, mixed with the seed: a test oracle, not a checksum for data at rest.
-  uint64_t hash = 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 std::string KvStateMachine::set_command(const std::string& key, const std::string& value) {
   return "set " + key + " " + value;
 }

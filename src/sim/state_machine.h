@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "base/hash.h"
 #include "consensus/types.h"
 
 namespace synod::sim {
@@ -33,7 +34,5 @@ class KvStateMachine {
   uint64_t chain_hash_ = 0;
   std::map<std::string, std::string> kv_;
 };
-
-uint64_t hash_bytes(const std::string& bytes, uint64_t seed = 0);
 
 }  // namespace synod::sim

@@ -1,0 +1,47 @@
+// ByteWriter and ByteReader: the small binary encoding Synod uses for commands, results and snapshots
+// (unsigned LEB128 varints and length-prefixed strings). The reader is bounds-checked everywhere and
+// reports a truncated or oversized field as an error: its input may come from the network or a disk.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace synod {
+
+class ByteWriter {
+ public:
+  void put_u8(uint8_t value) { out_.push_back(static_cast<char>(value)); }
+  void put_varint(uint64_t value);
+  void put_string(std::string_view value);
+
+  const std::string& data() const& { return out_; }
+  std::string take() && { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view in) : in_(in) {}
+
+  Result<uint8_t> u8();
+  Result<uint64_t> varint();
+  // A length-prefixed string; the length may not exceed what is left.
+  Result<std::string_view> string();
+
+  bool done() const { return position_ == in_.size(); }
+  size_t position() const { return position_; }
+  std::string_view rest() const { return in_.substr(position_); }
+
+ private:
+  Status truncated(const char* what) const;
+
+  std::string_view in_;
+  size_t position_ = 0;
+};
+
+}  // namespace synod

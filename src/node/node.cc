@@ -1,0 +1,263 @@
+#include "node/node.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/assert.h"
+#include "base/bytes.h"
+
+namespace synod::node {
+namespace {
+
+// Marks data the node wrapped: a byte no state machine command of Synod's starts with.
+constexpr uint8_t kEnvelopeMagic = 0xE5;
+
+std::string read_context(uint64_t incarnation, uint64_t request) {
+  ByteWriter out;
+  out.put_varint(incarnation);
+  out.put_varint(request);
+  return std::move(out).take();
+}
+
+}  // namespace
+
+std::string wrap_command(NodeId origin, uint64_t incarnation, uint64_t request, std::string_view command) {
+  ByteWriter out;
+  out.put_u8(kEnvelopeMagic);
+  out.put_varint(origin);
+  out.put_varint(incarnation);
+  out.put_varint(request);
+  std::string wrapped = std::move(out).take();
+  wrapped.append(command);
+  return wrapped;
+}
+
+std::optional<Envelope> unwrap_command(std::string_view data) {
+  ByteReader in(data);
+  Result<uint8_t> magic = in.u8();
+  if (!magic.is_ok() || magic.value() != kEnvelopeMagic) return std::nullopt;
+  Result<uint64_t> origin = in.varint();
+  Result<uint64_t> incarnation = origin.is_ok() ? in.varint() : origin;
+  Result<uint64_t> request = incarnation.is_ok() ? in.varint() : incarnation;
+  if (!request.is_ok()) return std::nullopt;
+  return Envelope{origin.value(), incarnation.value(), request.value(), in.rest()};
+}
+
+Node::Node(NodeOptions options, std::unique_ptr<Engine> engine, StateMachine& state_machine, Storage& storage,
+           Outbox outbox)
+    : options_(std::move(options)),
+      engine_(std::move(engine)),
+      state_machine_(state_machine),
+      storage_(storage),
+      outbox_(std::move(outbox)) {
+  SYNOD_ASSERT(engine_ != nullptr);
+  snapshot_index_ = engine_->status().snapshot_index;
+  SYNOD_ASSERT_MSG(state_machine_.applied_index() == engine_->status().applied,
+                   "the state machine must hold the engine's snapshot before the node starts");
+}
+
+Node::~Node() = default;
+
+void Node::tick() {
+  ++ticks_;
+  engine_->tick();
+  expire_requests();
+}
+
+Status Node::step(const Message& message) {
+  return engine_->step(message);
+}
+
+// ---- Proposals ---------------------------------------------------------------------------------------
+
+Result<Proposal> Node::propose(std::string command, ProposeDone done) {
+  uint64_t request = next_request_++;
+  Result<Proposal> proposal =
+      engine_->propose(wrap_command(options_.id, options_.incarnation, request, command));
+  if (!proposal.is_ok()) return proposal;
+  const Proposal& where = proposal.value();
+  proposals_.emplace(request, PendingProposal{std::move(done), where.index, where.term,
+                                              ticks_ + options_.request_timeout_ticks});
+  if (!where.forwarded) proposals_by_index_.emplace(where.index, request);
+  return proposal;
+}
+
+// The apply loop: one committed entry into the state machine, then whoever waits on it.
+void Node::apply(const Entry& entry) {
+  std::optional<Envelope> envelope;
+  std::string_view command;
+  if (entry.type == EntryType::kNormal) {
+    envelope = unwrap_command(entry.data);
+    command = envelope ? envelope->command : std::string_view(entry.data);
+  }
+  std::string result = state_machine_.apply(entry, command);
+  SYNOD_ASSERT(state_machine_.applied_index() == entry.index);
+  if (apply_hook_) apply_hook_(entry);
+
+  uint64_t mine = 0;
+  if (envelope && envelope->origin == options_.id && envelope->incarnation == options_.incarnation) {
+    mine = envelope->request;
+  }
+  std::vector<std::pair<ProposeDone, Result<std::string>>> answers;
+  // Every other proposal of ours that sat in this slot lost it: the slot is now committed, so the
+  // entry there can never be replaced and theirs can never commit.
+  auto [first, last] = proposals_by_index_.equal_range(entry.index);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == mine) continue;
+    auto pending = proposals_.find(it->second);
+    if (pending == proposals_.end()) continue;
+    answers.emplace_back(
+        std::move(pending->second.done),
+        Status(ErrorCode::kAborted, "log slot " + std::to_string(entry.index) +
+                                        " went to another entry (a new leader); not applied"));
+    proposals_.erase(pending);
+  }
+  proposals_by_index_.erase(first, last);
+  if (mine != 0) {
+    auto pending = proposals_.find(mine);
+    if (pending != proposals_.end()) {
+      answers.emplace_back(std::move(pending->second.done), std::move(result));
+      proposals_.erase(pending);
+    }
+  }
+  for (auto& [done, answer] : answers) done(std::move(answer));
+}
+
+void Node::install_snapshot(const Snapshot& snapshot) {
+  Status restored = state_machine_.restore(snapshot.data);
+  // The engine accepted it from the leader, whose application wrote it; a snapshot that does not parse
+  // means the two disagree on the format, which no retry fixes.
+  SYNOD_ASSERT_MSG(restored.is_ok(), restored.to_string().c_str());
+  SYNOD_ASSERT(state_machine_.applied_index() == snapshot.meta.index);
+  snapshot_index_ = snapshot.meta.index;
+  // Proposals inside the snapshot may or may not be in it: their outcome is unknown here.
+  std::vector<ProposeDone> unknown;
+  for (auto it = proposals_by_index_.begin();
+       it != proposals_by_index_.end() && it->first <= snapshot.meta.index;) {
+    auto pending = proposals_.find(it->second);
+    if (pending != proposals_.end()) {
+      unknown.push_back(std::move(pending->second.done));
+      proposals_.erase(pending);
+    }
+    it = proposals_by_index_.erase(it);
+  }
+  for (ProposeDone& done : unknown) {
+    done(Status(ErrorCode::kTimedOut, "a snapshot from the leader covers the proposal; outcome unknown"));
+  }
+}
+
+// ---- Reads -------------------------------------------------------------------------------------------
+
+// The read path: a read index from the engine (a quorum round, or the lease), then a wait until the
+// state machine has applied up to it.
+Status Node::read(ReadDone done) {
+#if SYNOD_BUG_INJECTION
+  if (options_.bugs.serve_reads_locally) {
+    done(Status::ok());
+    return Status::ok();
+  }
+#endif
+  uint64_t request = next_request_++;
+  Status status = engine_->read_index(read_context(options_.incarnation, request));
+  if (!status.is_ok()) return status;
+  reads_.emplace(request, PendingRead{std::move(done), 0, ticks_ + options_.request_timeout_ticks});
+  return Status::ok();
+}
+
+void Node::confirm_read(const ReadState& state) {
+  ByteReader in(state.context);
+  Result<uint64_t> incarnation = in.varint();
+  Result<uint64_t> request = incarnation.is_ok() ? in.varint() : incarnation;
+  if (!request.is_ok() || incarnation.value() != options_.incarnation) return;
+  auto pending = reads_.find(request.value());
+  if (pending == reads_.end()) return;
+  pending->second.index = state.index;
+#if SYNOD_BUG_INJECTION
+  if (options_.bugs.skip_apply_wait)
+    pending->second.index = std::min(state.index, state_machine_.applied_index());
+#endif
+}
+
+void Node::serve_reads() {
+  std::vector<ReadDone> ready;
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.index != 0 && it->second.index <= state_machine_.applied_index()) {
+      ready.push_back(std::move(it->second.done));
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (ReadDone& done : ready) done(Status::ok());
+}
+
+// ---- Ready -------------------------------------------------------------------------------------------
+
+Status Node::process_ready() {
+  while (engine_->has_ready()) {
+    Ready ready = engine_->ready();
+    Status persisted = storage_.persist(ready);
+    if (!persisted.is_ok()) return persisted;
+    for (Message& message : ready.messages) outbox_(std::move(message));
+    if (ready.snapshot) install_snapshot(*ready.snapshot);
+    for (const Entry& entry : ready.committed) apply(entry);
+    for (const ReadState& state : ready.read_states) confirm_read(state);
+    serve_reads();
+    engine_->advance();
+  }
+  return maybe_snapshot();
+}
+
+Status Node::maybe_snapshot() {
+  Index applied = state_machine_.applied_index();
+  if (options_.snapshot_entries == 0 || applied < snapshot_index_ + options_.snapshot_entries) {
+    return Status::ok();
+  }
+  std::optional<Term> term = engine_->term_at(applied);
+  if (!term) return Status::ok();
+  std::string data = state_machine_.snapshot();
+  Status compacted = engine_->compact(applied, data);
+  if (!compacted.is_ok()) return Status::ok();  // e.g. the engine has not caught up: try after the next apply
+  snapshot_index_ = applied;
+  return storage_.save_snapshot(std::make_shared<const Snapshot>(
+      Snapshot{SnapshotMeta{applied, *term, ConfState{options_.voters}}, std::move(data)}));
+}
+
+// ---- Timeouts ----------------------------------------------------------------------------------------
+
+void Node::expire_requests() {
+  std::vector<ProposeDone> proposals;
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    if (it->second.deadline <= ticks_) {
+      proposals.push_back(std::move(it->second.done));
+      it = proposals_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::vector<ReadDone> reads;
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.deadline <= ticks_) {
+      reads.push_back(std::move(it->second.done));
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (ProposeDone& done : proposals) {
+    done(Status(ErrorCode::kTimedOut, "not applied in time; it may still take effect"));
+  }
+  for (ReadDone& done : reads) done(Status(ErrorCode::kTimedOut, "no read index in time"));
+}
+
+void Node::fail_pending(const Status& status) {
+  std::map<uint64_t, PendingProposal> proposals = std::move(proposals_);
+  std::map<uint64_t, PendingRead> reads = std::move(reads_);
+  proposals_.clear();
+  proposals_by_index_.clear();
+  reads_.clear();
+  for (auto& [request, pending] : proposals) pending.done(status);
+  for (auto& [request, pending] : reads) pending.done(status);
+}
+
+}  // namespace synod::node
