@@ -332,7 +332,6 @@ SimulatorResult Simulator::run() {
   }
   const uint64_t liveness_start_us = options_.fault_duration_us;
   const uint64_t end_us = liveness_start_us + options_.liveness_duration_us;
-  Proposal final_entry;
   bool live = false;
   while (!queue_.empty() && result_.safe) {
     Event event = queue_.top();
@@ -345,29 +344,27 @@ SimulatorResult Simulator::run() {
     now_us_ = event.time_us;
     handle(event);
     if (faults_on_ || !result_.safe) continue;
-    // Liveness: a fresh entry must commit and reach every node. It is proposed again if a leader
-    // change loses it.
+    // Liveness: a fresh entry must commit and reach every node. The node glue says when the leader
+    // applied it; it is proposed again if a leader change loses it.
     std::optional<NodeId> leader = current_leader(*this);
     if (!leader) continue;
-    const Engine& engine = node(*leader).node->engine();
-    if (final_entry.index != 0 && engine.term_at(final_entry.index) != final_entry.term &&
-        (engine.term_at(final_entry.index).has_value() ||
-         engine.status().snapshot_index >= final_entry.index)) {
-      final_entry = {};
-    }
-    if (final_entry.index == 0) {
+    if (!liveness_pending_ && liveness_index_ == 0) {
+      liveness_pending_ = true;
+      NodeId at = *leader;
       kv::MapCommand command{kv::MapOp::kPut, 0, 0, "final", std::to_string(options_.seed), ""};
       Result<Proposal> proposed =
-          node(*leader).node->propose(command.encode(), [](const Result<std::string>&) {});
-      if (proposed.is_ok()) final_entry = proposed.value();
-      process_ready(node(*leader));
-      check_event(*leader, "liveness proposal at " + std::to_string(*leader));
+          node(at).node->propose(command.encode(), [this, at](const Result<std::string>& done) {
+            liveness_pending_ = false;
+            if (done.is_ok()) liveness_index_ = node(at).map->applied_index();
+          });
+      if (!proposed.is_ok()) liveness_pending_ = false;
+      process_ready(node(at));
+      check_event(at, "liveness proposal at " + std::to_string(at));
       continue;
     }
-    live = std::all_of(ids_.begin(), ids_.end(), [&](NodeId id) {
-      const Engine& e = node(id).node->engine();
-      return e.status().applied >= final_entry.index && e.term_at(final_entry.index) == final_entry.term;
-    });
+    live = liveness_index_ != 0 && std::all_of(ids_.begin(), ids_.end(), [&](NodeId id) {
+             return node(id).map->applied_index() >= liveness_index_;
+           });
     if (live) break;
   }
   result_.virtual_time_us = now_us_;

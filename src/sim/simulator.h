@@ -216,6 +216,8 @@ class Simulator final : public ClusterView {
   uint64_t now_us_ = 0;
   uint64_t sequence_ = 0;
   bool faults_on_ = true;
+  bool liveness_pending_ = false;  // the liveness phase's proposal waits for an answer
+  Index liveness_index_ = 0;       // where the leader applied it
   ClusterObserver* observer_ = nullptr;
   std::deque<std::string> trace_;
   SimulatorResult result_;
