@@ -2,8 +2,8 @@
 // through the log and what the proposer gets back once the entry is applied.
 //
 // A command carries the client's session: (client, sequence). A client numbers its requests 1, 2, 3...
-// and retries a request with the same number, so a request that reaches the log twice (the client timed
-// out and asked another node) takes effect once and both copies answer with the first one's result
+// (never 0) and retries a request with the same number, so a request that reaches the log twice (the client
+// timed out and asked another node) takes effect once and both copies answer with the first one's result
 // (Raft thesis, section 6.3). Client 0 has no session: every copy takes effect.
 #pragma once
 
@@ -33,8 +33,10 @@ struct MapCommand {
 
 enum class MapOutcome : uint8_t {
   kOk = 0,
-  kStale = 1,      // an older request of a client that has moved on: it took no effect
-  kMalformed = 2,  // the command did not parse: it took no effect
+  // A copy of an older request of a client that has moved on: this copy did nothing, but an earlier
+  // copy of the same request may have taken effect. Its proposer learns nothing about the outcome.
+  kStale = 1,
+  kMalformed = 2,  // the command did not parse (or had sequence 0 with a session): it took no effect
 };
 
 struct MapResult {

@@ -21,6 +21,8 @@ std::string MapStore::apply(const Entry& entry, std::string_view command) {
   if (!decoded.is_ok()) return MapResult{MapOutcome::kMalformed, false, std::nullopt}.encode();
   const MapCommand& request = decoded.value();
   if (request.client == 0) return execute(request).encode();
+  // Sequences start at 1: a fresh session's 0 would make the first request look like a retry.
+  if (request.sequence == 0) return MapResult{MapOutcome::kMalformed, false, std::nullopt}.encode();
 
   Session& session = sessions_[request.client];
   if (request.sequence < session.sequence) return MapResult{MapOutcome::kStale, false, std::nullopt}.encode();

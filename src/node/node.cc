@@ -51,6 +51,7 @@ Node::Node(NodeOptions options, std::unique_ptr<Engine> engine, StateMachine& st
       storage_(storage),
       outbox_(std::move(outbox)) {
   SYNOD_ASSERT(engine_ != nullptr);
+  SYNOD_ASSERT_MSG(options_.incarnation != 0, "each start of a node needs a fresh, non-zero incarnation");
   snapshot_index_ = engine_->status().snapshot_index;
   SYNOD_ASSERT_MSG(state_machine_.applied_index() == engine_->status().applied,
                    "the state machine must hold the engine's snapshot before the node starts");
@@ -62,6 +63,7 @@ void Node::tick() {
   ++ticks_;
   engine_->tick();
   expire_requests();
+  run_completions();
 }
 
 Status Node::step(const Message& message) {
@@ -76,8 +78,8 @@ Result<Proposal> Node::propose(std::string command, ProposeDone done) {
       engine_->propose(wrap_command(options_.id, options_.incarnation, request, command));
   if (!proposal.is_ok()) return proposal;
   const Proposal& where = proposal.value();
-  proposals_.emplace(request, PendingProposal{std::move(done), where.index, where.term,
-                                              ticks_ + options_.request_timeout_ticks});
+  proposals_.emplace(request,
+                     PendingProposal{std::move(done), where.index, ticks_ + options_.request_timeout_ticks});
   if (!where.forwarded) proposals_by_index_.emplace(where.index, request);
   return proposal;
 }
@@ -98,7 +100,6 @@ void Node::apply(const Entry& entry) {
   if (envelope && envelope->origin == options_.id && envelope->incarnation == options_.incarnation) {
     mine = envelope->request;
   }
-  std::vector<std::pair<ProposeDone, Result<std::string>>> answers;
   // Every other proposal of ours that sat in this slot lost it: the slot is now committed, so the
   // entry there can never be replaced and theirs can never commit.
   auto [first, last] = proposals_by_index_.equal_range(entry.index);
@@ -106,44 +107,48 @@ void Node::apply(const Entry& entry) {
     if (it->second == mine) continue;
     auto pending = proposals_.find(it->second);
     if (pending == proposals_.end()) continue;
-    answers.emplace_back(
-        std::move(pending->second.done),
-        Status(ErrorCode::kAborted, "log slot " + std::to_string(entry.index) +
-                                        " went to another entry (a new leader); not applied"));
+    later(std::move(pending->second.done),
+          Status(ErrorCode::kAborted, "log slot " + std::to_string(entry.index) +
+                                          " went to another entry (a new leader); not applied"));
     proposals_.erase(pending);
   }
   proposals_by_index_.erase(first, last);
   if (mine != 0) {
     auto pending = proposals_.find(mine);
     if (pending != proposals_.end()) {
-      answers.emplace_back(std::move(pending->second.done), std::move(result));
+      later(std::move(pending->second.done), std::move(result));
       proposals_.erase(pending);
     }
   }
-  for (auto& [done, answer] : answers) done(std::move(answer));
 }
 
-void Node::install_snapshot(const Snapshot& snapshot) {
+Status Node::install_snapshot(const Snapshot& snapshot) {
   Status restored = state_machine_.restore(snapshot.data);
-  // The engine accepted it from the leader, whose application wrote it; a snapshot that does not parse
-  // means the two disagree on the format, which no retry fixes.
-  SYNOD_ASSERT_MSG(restored.is_ok(), restored.to_string().c_str());
-  SYNOD_ASSERT(state_machine_.applied_index() == snapshot.meta.index);
+  if (!restored.is_ok()) {
+    // The leader's application wrote it, so the two disagree on the format or it was damaged on the
+    // way: no retry helps, and applying further entries on the old state would diverge. Stop.
+    return Status(ErrorCode::kCorruption, "cannot restore the snapshot at index " +
+                                              std::to_string(snapshot.meta.index) + ": " +
+                                              restored.message());
+  }
+  if (state_machine_.applied_index() != snapshot.meta.index) {
+    return Status(ErrorCode::kCorruption, "the snapshot at index " + std::to_string(snapshot.meta.index) +
+                                              " restores a state machine at index " +
+                                              std::to_string(state_machine_.applied_index()));
+  }
   snapshot_index_ = snapshot.meta.index;
   // Proposals inside the snapshot may or may not be in it: their outcome is unknown here.
-  std::vector<ProposeDone> unknown;
   for (auto it = proposals_by_index_.begin();
        it != proposals_by_index_.end() && it->first <= snapshot.meta.index;) {
     auto pending = proposals_.find(it->second);
     if (pending != proposals_.end()) {
-      unknown.push_back(std::move(pending->second.done));
+      later(std::move(pending->second.done),
+            Status(ErrorCode::kTimedOut, "a snapshot from the leader covers the proposal; outcome unknown"));
       proposals_.erase(pending);
     }
     it = proposals_by_index_.erase(it);
   }
-  for (ProposeDone& done : unknown) {
-    done(Status(ErrorCode::kTimedOut, "a snapshot from the leader covers the proposal; outcome unknown"));
-  }
+  return Status::ok();
 }
 
 // ---- Reads -------------------------------------------------------------------------------------------
@@ -153,7 +158,8 @@ void Node::install_snapshot(const Snapshot& snapshot) {
 Status Node::read(ReadDone done) {
 #if SYNOD_BUG_INJECTION
   if (options_.bugs.serve_reads_locally) {
-    done(Status::ok());
+    later_read(std::move(done), Status::ok());
+    run_completions();
     return Status::ok();
   }
 #endif
@@ -179,16 +185,14 @@ void Node::confirm_read(const ReadState& state) {
 }
 
 void Node::serve_reads() {
-  std::vector<ReadDone> ready;
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (it->second.index != 0 && it->second.index <= state_machine_.applied_index()) {
-      ready.push_back(std::move(it->second.done));
+      later_read(std::move(it->second.done), Status::ok());
       it = reads_.erase(it);
     } else {
       ++it;
     }
   }
-  for (ReadDone& done : ready) done(Status::ok());
 }
 
 // ---- Ready -------------------------------------------------------------------------------------------
@@ -199,13 +203,18 @@ Status Node::process_ready() {
     Status persisted = storage_.persist(ready);
     if (!persisted.is_ok()) return persisted;
     for (Message& message : ready.messages) outbox_(std::move(message));
-    if (ready.snapshot) install_snapshot(*ready.snapshot);
+    if (ready.snapshot) {
+      Status installed = install_snapshot(*ready.snapshot);
+      if (!installed.is_ok()) return installed;
+    }
     for (const Entry& entry : ready.committed) apply(entry);
     for (const ReadState& state : ready.read_states) confirm_read(state);
     serve_reads();
     engine_->advance();
   }
-  return maybe_snapshot();
+  Status snapshotted = maybe_snapshot();
+  run_completions();
+  return snapshotted;
 }
 
 Status Node::maybe_snapshot() {
@@ -226,38 +235,52 @@ Status Node::maybe_snapshot() {
 // ---- Timeouts ----------------------------------------------------------------------------------------
 
 void Node::expire_requests() {
-  std::vector<ProposeDone> proposals;
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     if (it->second.deadline <= ticks_) {
-      proposals.push_back(std::move(it->second.done));
+      later(std::move(it->second.done),
+            Status(ErrorCode::kTimedOut, "not applied in time; it may still take effect"));
       it = proposals_.erase(it);
     } else {
       ++it;
     }
   }
-  std::vector<ReadDone> reads;
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (it->second.deadline <= ticks_) {
-      reads.push_back(std::move(it->second.done));
+      later_read(std::move(it->second.done), Status(ErrorCode::kTimedOut, "no read index in time"));
       it = reads_.erase(it);
     } else {
       ++it;
     }
   }
-  for (ProposeDone& done : proposals) {
-    done(Status(ErrorCode::kTimedOut, "not applied in time; it may still take effect"));
-  }
-  for (ReadDone& done : reads) done(Status(ErrorCode::kTimedOut, "no read index in time"));
 }
 
 void Node::fail_pending(const Status& status) {
-  std::map<uint64_t, PendingProposal> proposals = std::move(proposals_);
-  std::map<uint64_t, PendingRead> reads = std::move(reads_);
+  for (auto& [request, pending] : proposals_) later(std::move(pending.done), status);
+  for (auto& [request, pending] : reads_) later_read(std::move(pending.done), status);
   proposals_.clear();
   proposals_by_index_.clear();
   reads_.clear();
-  for (auto& [request, pending] : proposals) pending.done(status);
-  for (auto& [request, pending] : reads) pending.done(status);
+  run_completions();
+}
+
+// ---- Completions -------------------------------------------------------------------------------------
+
+void Node::later(ProposeDone done, Result<std::string> result) {
+  completions_.emplace_back(
+      [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+}
+
+void Node::later_read(ReadDone done, Status status) {
+  completions_.emplace_back([done = std::move(done), status = std::move(status)]() mutable { done(status); });
+}
+
+void Node::run_completions() {
+  // A callback may propose or read again, which may queue more: run until none is left.
+  while (!completions_.empty()) {
+    std::vector<std::function<void()>> batch;
+    batch.swap(completions_);
+    for (std::function<void()>& completion : batch) completion();
+  }
 }
 
 }  // namespace synod::node

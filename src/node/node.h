@@ -14,6 +14,12 @@
 //   - snapshots: after `snapshot_entries` applied entries, the state machine is snapshotted, saved to
 //     storage and the engine's log is compacted.
 //
+// Callbacks run from tick(), process_ready() and fail_pending(), after the engine's Ready has been
+// handled. They may call propose() and read(), but must not destroy the node.
+//
+// Peers are trusted to run Synod: an envelope can be forged by anyone who can propose, and a snapshot
+// the state machine cannot restore stops the node (process_ready() returns the error).
+//
 // The apply loop, the read path and the proposal bookkeeping each live in one function below.
 #pragma once
 
@@ -47,8 +53,9 @@ struct NodeOptions {
   NodeId id = kNoNode;
   // The voters, recorded in snapshot metadata (until membership changes land).
   std::vector<NodeId> voters;
-  // Must differ between starts of the same node: an entry proposed before a restart may commit after it
-  // and must not complete a request of the new incarnation.
+  // Must differ between starts of the same node, and not be 0: an entry proposed before a restart may
+  // commit after it and must not complete a request of the new incarnation. The server keeps a counter
+  // on disk.
   uint64_t incarnation = 0;
   // Snapshot and compact after this many applied entries since the last snapshot (0: never).
   uint64_t snapshot_entries = 10'000;
@@ -104,8 +111,7 @@ class Node {
  private:
   struct PendingProposal {
     ProposeDone done;
-    Index index = 0;  // 0 while forwarded (the leader chooses the slot)
-    Term term = 0;
+    Index index = 0;        // 0 while forwarded (the leader chooses the slot)
     uint64_t deadline = 0;  // in ticks
   };
   struct PendingRead {
@@ -116,7 +122,12 @@ class Node {
 
   void apply(const Entry& entry);
   void settle_slot(Index index, uint64_t applied_request);
-  void install_snapshot(const Snapshot& snapshot);
+  Status install_snapshot(const Snapshot& snapshot);
+  // Completions run once the engine's Ready is handled (never in the middle of it), so a callback may
+  // propose or read again.
+  void later(ProposeDone done, Result<std::string> result);
+  void later_read(ReadDone done, Status status);
+  void run_completions();
   void confirm_read(const ReadState& state);
   void serve_reads();
   Status maybe_snapshot();
@@ -134,6 +145,7 @@ class Node {
   std::map<uint64_t, PendingProposal> proposals_;      // by request id
   std::multimap<Index, uint64_t> proposals_by_index_;  // proposals with a known slot
   std::map<uint64_t, PendingRead> reads_;              // by request id
+  std::vector<std::function<void()>> completions_;
 };
 
 // The envelope the node wraps around a proposed command: who proposed it, so the applying node can

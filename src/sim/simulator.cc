@@ -303,6 +303,8 @@ void Simulator::handle(const Event& event) {
                kNoNode);
       return;
     case EventKind::kResume:
+      // A pause ends with its own resume: not one left over from before a crash and restart.
+      if (event.incarnation != node(event.node).incarnation) return;
       if (paused_.erase(event.node) > 0) check_event(kNoNode, "resume " + std::to_string(event.node));
       return;
     case EventKind::kRestart: {

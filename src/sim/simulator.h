@@ -208,6 +208,7 @@ class Simulator final : public ClusterView {
   std::vector<NodeId> ids_;
   std::map<NodeId, std::unique_ptr<SimServer>> nodes_;
   std::vector<Client> clients_;
+  std::map<std::string, std::deque<std::string>> recent_writes_;  // per key: values clients last wrote
   uint64_t ops_started_ = 0;
   std::map<NodeId, int> skew_permille_;
   std::set<NodeId> paused_;

@@ -1,6 +1,7 @@
 // The simulator's workload: clients that run get/put/delete/cas against the servers with timeouts and
 // retries, and the history of what they saw.
 #include <algorithm>
+#include <deque>
 
 #include "base/assert.h"
 #include "sim/simulator.h"
@@ -64,11 +65,24 @@ void Simulator::start_operation(Client& client) {
     command.value = fresh;
   } else if (dice < 90) {
     command.op = kv::MapOp::kCas;
+    // Expect one of the last values any client wrote to the key (or this client saw), so that many
+    // compares match: a cas that always fails tests little.
+    const std::deque<std::string>& recent = recent_writes_[command.key];
     auto seen = client.seen.find(command.key);
-    command.expect = seen != client.seen.end() ? seen->second : "none";
+    if (!recent.empty() && (seen == client.seen.end() || random_.chance(1, 2))) {
+      command.expect = recent[random_.uniform(recent.size())];
+    } else {
+      command.expect = seen != client.seen.end() ? seen->second : "none";
+    }
     command.value = fresh;
   } else {
     command.op = kv::MapOp::kDelete;
+  }
+
+  if (!command.value.empty()) {
+    std::deque<std::string>& recent = recent_writes_[command.key];
+    recent.push_back(command.value);
+    if (recent.size() > 3) recent.pop_front();
   }
 
   check::Operation op;
@@ -223,7 +237,11 @@ void Simulator::finish(Client& client, check::OpStatus status, const kv::MapResu
     switch (client.command.op) {
       case kv::MapOp::kGet:
         op.read = result->value;
-        if (result->value) client.seen[op.key] = *result->value;
+        if (result->value) {
+          client.seen[op.key] = *result->value;
+        } else {
+          client.seen.erase(op.key);
+        }
         break;
       case kv::MapOp::kCas:
         op.cas_succeeded = result->succeeded;

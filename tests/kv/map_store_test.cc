@@ -126,6 +126,13 @@ TEST(MapStore, anOlderRequestOfAClientThatMovedOnIsStaleAndHasNoEffect) {
   EXPECT_EQ(store.get("x"), "1");
 }
 
+TEST(MapStore, sequenceZeroWithASessionIsMalformed) {
+  MapStore store;
+  EXPECT_EQ(apply(store, put("x", "1", /*client=*/3, /*sequence=*/0)).outcome, MapOutcome::kMalformed);
+  EXPECT_FALSE(store.get("x").has_value());
+  EXPECT_TRUE(apply(store, put("x", "1", 3, 1)).succeeded);
+}
+
 TEST(MapStore, aMalformedCommandIsAnsweredAndChangesNothingButTheIndex) {
   MapStore store;
   apply(store, put("x", "1"));
