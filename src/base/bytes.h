@@ -14,11 +14,16 @@ namespace synod {
 class ByteWriter {
  public:
   void put_u8(uint8_t value) { out_.push_back(static_cast<char>(value)); }
+  // Fixed-width little-endian, for headers that are patched in place or read before their length.
+  void put_fixed32(uint32_t value);
+  void put_fixed64(uint64_t value);
+  void put_bytes(std::string_view value) { out_.append(value); }
   void put_varint(uint64_t value);
   void put_string(std::string_view value);
 
   const std::string& data() const& { return out_; }
   std::string take() && { return std::move(out_); }
+  size_t size() const { return out_.size(); }
 
  private:
   std::string out_;
@@ -29,6 +34,10 @@ class ByteReader {
   explicit ByteReader(std::string_view in) : in_(in) {}
 
   Result<uint8_t> u8();
+  Result<uint32_t> fixed32();
+  Result<uint64_t> fixed64();
+  // Exactly `length` raw bytes.
+  Result<std::string_view> bytes(size_t length);
   Result<uint64_t> varint();
   // A length-prefixed string; the length may not exceed what is left.
   Result<std::string_view> string();

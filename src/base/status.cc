@@ -18,6 +18,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kIoError: return "i/o error";
     case ErrorCode::kAborted: return "aborted";
     case ErrorCode::kTimedOut: return "timed out";
+    case ErrorCode::kNotFound: return "not found";
+    case ErrorCode::kNoSpace: return "no space";
   }
   return "unknown";
 }

@@ -27,6 +27,8 @@ enum class ErrorCode {
   kIoError,
   kAborted,   // the request was accepted but definitely took no effect (its log entry was overwritten)
   kTimedOut,  // no answer in time: the request may or may not take effect
+  kNotFound,  // a file or an item that does not exist
+  kNoSpace,   // the disk is full (ENOSPC) or a quota is reached
 };
 
 std::string_view error_code_name(ErrorCode code);
