@@ -76,8 +76,7 @@ Status Wal::recover(WalContents& contents) {
   }
   hard_state_ = contents.hard_state;
   snapshot_ = contents.snapshot;
-  last_index_ = contents.entries.empty() ? std::max(snapshot_.index, segments_.front().first_index - 1)
-                                         : contents.entries.back().index;
+  last_index_ = recovered_last_;
   return Status::ok();
 }
 
@@ -149,17 +148,16 @@ Status Wal::apply_record(const Record& record, const Segment& segment, uint64_t 
     std::vector<Entry>& entries = contents.entries;
     auto at = std::find_if(entries.begin(), entries.end(),
                            [&](const Entry& e) { return e.index == snapshot->index; });
-    if (at != entries.end() && at->term == snapshot->term) {
-      entries.erase(entries.begin(), at + 1);
-      index_.erase(index_.begin(), index_.upper_bound(snapshot->index));
-    } else {
-      entries.clear();  // an installed snapshot replaces the whole log
+    if (snapshot->index > recovered_last_ || (at != entries.end() && at->term != snapshot->term)) {
+      // A snapshot from the leader that the log does not continue: it replaced the whole log.
+      entries.clear();
       index_.clear();
+      recovered_last_ = snapshot->index;
     }
-    recovered_last_ = entries.empty() ? snapshot->index : entries.back().index;
+    // Otherwise the entries stay: if the newest snapshot file turns out damaged, they let recovery
+    // fall back to an older one.
   } else {
     const Entry& entry = std::get<Entry>(record);
-    if (entry.index <= contents.snapshot.index) return Status::ok();  // covered by the snapshot
     std::vector<Entry>& entries = contents.entries;
     Index first = entries.empty() ? recovered_last_ + 1 : entries.front().index;
     if (entry.index > recovered_last_ + 1 || entry.index < first) {
@@ -282,20 +280,21 @@ Status Wal::append_snapshot(const SnapshotRecord& snapshot) {
   encode_batch_header(bytes);
   encode_record(snapshot, bytes);
   if (write_offset_ + bytes.size() > options_.segment_bytes) {
-    snapshot_ = snapshot;  // the new segment's first batch carries it
-    return start_segment(std::max(last_index_, snapshot.index) + 1);
+    Status started = start_segment(std::max(last_index_, snapshot.index) + 1);
+    if (!started.is_ok()) return started;
+    bytes.clear();
+    encode_batch_header(bytes);
+    encode_record(snapshot, bytes);
   }
   Status written = write_batch(bytes);
   if (!written.is_ok()) return written;
   snapshot_ = snapshot;
+  // The same rule as recovery's (apply_record).
   auto at = index_.find(snapshot.index);
-  if (at != index_.end() && at->second.term == snapshot.term) {
-    index_.erase(index_.begin(), index_.upper_bound(snapshot.index));
-  } else {
+  if (snapshot.index > last_index_ || (at != index_.end() && at->second.term != snapshot.term)) {
     index_.clear();
+    last_index_ = snapshot.index;
   }
-  last_index_ = std::max(last_index_, snapshot.index);
-  if (index_.empty()) last_index_ = snapshot.index;
   return Status::ok();
 }
 

@@ -42,8 +42,10 @@ struct WalOptions {
 // What recovery found.
 struct WalContents {
   HardState hard_state;
-  SnapshotRecord snapshot;     // the newest snapshot marker (index 0: none)
-  std::vector<Entry> entries;  // contiguous, all after snapshot.index
+  SnapshotRecord snapshot;  // the newest snapshot marker (index 0: none)
+  // Every entry the log still holds, contiguous. They may start at or before snapshot.index: a log
+  // that still covers an older snapshot lets recovery fall back to it if the newest one is damaged.
+  std::vector<Entry> entries;
   // What recovery repaired, for the log: "truncated a torn tail of N bytes in FILE at offset X".
   std::vector<std::string> notes;
 };
@@ -59,9 +61,9 @@ class Wal {
   // Appends one batch and makes it durable: `entries` (replacing every stored entry from the first
   // one's index on), then `hard_state`. Entries must continue the log or overwrite part of it.
   Status append(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state);
-  // Records that a snapshot at (index, term) is durable; entries up to it are no longer needed. If the
-  // log holds no entry at index with that term, every stored entry is dropped (an installed snapshot
-  // replaces the log).
+  // Records that a snapshot at (index, term) is durable. If the log does not continue it (no entry
+  // that far, or another term there), every stored entry is dropped: an installed snapshot replaces
+  // the log. Entries up to it stay until release_through().
   Status append_snapshot(const SnapshotRecord& snapshot);
   // Deletes the oldest segments while every entry in them is at or before `index` (never the one
   // being written), oldest first, syncing the directory after each.

@@ -1,0 +1,104 @@
+#include "storage/disk_storage.h"
+
+#include <algorithm>
+
+namespace synod::storage {
+
+DiskStorage::DiskStorage(FileSystem& fs, DiskStorageOptions options)
+    : fs_(fs), options_(std::move(options)), snapshots_(fs, join_path(options_.dir, "snap")) {}
+
+Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const DiskStorageOptions& options,
+                                                       DurableState& state, std::vector<std::string>& notes) {
+  std::unique_ptr<DiskStorage> storage(new DiskStorage(fs, options));
+  WalOptions wal_options{join_path(options.dir, "wal"), options.cluster_id, options.node_id,
+                         options.segment_bytes};
+  WalContents contents;
+  Result<std::unique_ptr<Wal>> wal = Wal::open(fs, wal_options, contents);
+  if (!wal.is_ok()) return wal.status();
+  storage->wal_ = std::move(wal).value();
+  notes.insert(notes.end(), contents.notes.begin(), contents.notes.end());
+  Status opened = storage->snapshots_.open(notes);
+  if (!opened.is_ok()) return opened;
+  SYNOD_TRY_ASSIGN(std::optional<Snapshot> snapshot, storage->snapshots_.load_newest(notes));
+
+  // Which snapshot to start from, and the entries after it. The log's newest marker says how far a
+  // snapshot was known durable; a damaged newest file leaves an older snapshot, usable only if the
+  // log still holds every entry from it up to the marker.
+  Index base = snapshot ? snapshot->meta.index : 0;
+  Term base_term = snapshot ? snapshot->meta.term : 0;
+  const std::vector<Entry>& entries = contents.entries;
+  Index first = entries.empty() ? 0 : entries.front().index;
+  Index last = entries.empty() ? 0 : entries.back().index;
+  auto fail = [&](const std::string& why) {
+    return Status(
+        ErrorCode::kCorruption,
+        "cannot recover " + options.dir + ": " + why +
+            ". Synod will not start with a hole in its log. To recover, remove this member's data "
+            "directory and add the member back to the cluster, so it copies the state from its peers.");
+  };
+  if (contents.snapshot.index > base) {
+    bool covered = !entries.empty() && first <= base + 1 && last >= contents.snapshot.index;
+    if (!covered) {
+      return fail("the log's snapshot marker is at index " + std::to_string(contents.snapshot.index) +
+                  " but the newest readable snapshot is at " + std::to_string(base) +
+                  " and the log does not hold the entries in between");
+    }
+  }
+  std::vector<Entry> kept;
+  if (!entries.empty()) {
+    if (first > base + 1) {
+      return fail("the log starts at index " + std::to_string(first) +
+                  " but the newest readable snapshot is at " + std::to_string(base));
+    }
+    auto at_base =
+        std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.index == base; });
+    bool continues = base == 0 || at_base == entries.end() || at_base->term == base_term;
+    // A log that does not continue the snapshot (a snapshot from the leader saved just before the
+    // crash, its marker not yet written) is replaced by it, as the marker would have done.
+    if (continues) {
+      for (const Entry& e : entries) {
+        if (e.index > base) kept.push_back(e);
+      }
+    } else {
+      notes.push_back("dropped the log after index " + std::to_string(base) +
+                      ": it does not continue the newest snapshot");
+    }
+  }
+  state = DurableState{};
+  state.hard_state = contents.hard_state;
+  if (snapshot) state.snapshot = std::make_shared<const Snapshot>(std::move(*snapshot));
+  state.entries = std::move(kept);
+  return storage;
+}
+
+Status DiskStorage::persist(const Ready& ready) {
+  if (!failure_.is_ok()) return failure_;
+  if (ready.snapshot) {
+    Status kept = keep_snapshot(*ready.snapshot);
+    if (!kept.is_ok()) return failure_ = kept;
+  }
+  Status appended = wal_->append(ready.entries, ready.hard_state);
+  if (!appended.is_ok()) failure_ = appended;
+  return appended;
+}
+
+Status DiskStorage::save_snapshot(SnapshotPtr snapshot) {
+  if (!failure_.is_ok()) return failure_;
+  Status kept = keep_snapshot(*snapshot);
+  if (!kept.is_ok()) failure_ = kept;
+  return kept;
+}
+
+Status DiskStorage::keep_snapshot(const Snapshot& snapshot) {
+  // The file first, then the marker: a marker never points at a snapshot that is not durable.
+  Status status = snapshots_.save(snapshot);
+  if (status.is_ok()) status = wal_->append_snapshot(SnapshotRecord{snapshot.meta.index, snapshot.meta.term});
+  if (status.is_ok()) status = snapshots_.retain(options_.snapshots_kept);
+  if (!status.is_ok()) return status;
+  // Entries after the oldest snapshot kept must stay, so that one can stand in for a damaged newer one.
+  SYNOD_TRY_ASSIGN(std::vector<SnapshotMeta> kept, snapshots_.list());
+  Index oldest = kept.empty() ? 0 : kept.back().index;
+  return wal_->release_through(oldest);
+}
+
+}  // namespace synod::storage

@@ -1,0 +1,54 @@
+// DiskStorage: a node's durable state on a FileSystem: the write-ahead log in DIR/wal and snapshot
+// files in DIR/snap. It implements the Storage seam the node glue persists through, and on open it
+// recovers the DurableState a core restarts from.
+//
+// Snapshots: the newest two are kept, and the log keeps every entry after the older of them, so a
+// damaged newest snapshot can fall back to the older one with the log covering the gap. When the
+// log does not cover it, open() refuses to start rather than start with a hole.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/storage.h"
+#include "storage/file_system.h"
+#include "storage/snapshot_store.h"
+#include "storage/wal.h"
+
+namespace synod::storage {
+
+struct DiskStorageOptions {
+  std::string dir;
+  uint64_t cluster_id = 0;
+  NodeId node_id = kNoNode;
+  uint64_t segment_bytes = uint64_t{64} << 20U;
+  size_t snapshots_kept = 2;
+};
+
+class DiskStorage final : public Storage {
+ public:
+  // Recovers what the node made durable into `state`; `notes` says what recovery repaired (for the
+  // log). Fails with kCorruption (naming the file, offset and the way out) on damage it must not
+  // paper over.
+  static Result<std::unique_ptr<DiskStorage>> open(FileSystem& fs, const DiskStorageOptions& options,
+                                                   DurableState& state, std::vector<std::string>& notes);
+
+  Status persist(const Ready& ready) override;
+  Status save_snapshot(SnapshotPtr snapshot) override;
+
+  Wal& wal() { return *wal_; }
+
+ private:
+  DiskStorage(FileSystem& fs, DiskStorageOptions options);
+  Status keep_snapshot(const Snapshot& snapshot);
+
+  FileSystem& fs_;
+  DiskStorageOptions options_;
+  std::unique_ptr<Wal> wal_;
+  SnapshotStore snapshots_;
+  Status failure_;
+};
+
+}  // namespace synod::storage

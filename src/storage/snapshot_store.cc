@@ -1,0 +1,152 @@
+#include "storage/snapshot_store.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "base/bytes.h"
+#include "base/crc32c.h"
+
+namespace synod::storage {
+namespace {
+
+constexpr std::string_view kMagic = "SYNODSNP";
+constexpr uint32_t kVersion = 1;
+constexpr std::string_view kSuffix = ".snap";
+constexpr std::string_view kTempSuffix = ".snap.tmp";
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+std::optional<SnapshotMeta> parse_name(std::string_view name) {
+  if (name.size() != 16 + 1 + 16 + kSuffix.size() || name[16] != '-' || !ends_with(name, kSuffix))
+    return std::nullopt;
+  unsigned long long index = 0;
+  unsigned long long term = 0;
+  std::string text(name);
+  if (std::sscanf(text.c_str(), "%16llx-%16llx.snap", &index, &term) != 2) return std::nullopt;
+  SnapshotMeta meta;
+  meta.index = index;
+  meta.term = term;
+  return meta;
+}
+
+}  // namespace
+
+std::string encode_snapshot_file(const Snapshot& snapshot) {
+  ByteWriter out;
+  out.put_bytes(kMagic);
+  out.put_fixed32(kVersion);
+  out.put_fixed64(snapshot.meta.index);
+  out.put_fixed64(snapshot.meta.term);
+  out.put_varint(snapshot.meta.conf.voters.size());
+  for (NodeId voter : snapshot.meta.conf.voters) out.put_varint(voter);
+  out.put_fixed64(snapshot.data.size());
+  out.put_bytes(snapshot.data);
+  out.put_fixed32(crc32c(out.data()));
+  return std::move(out).take();
+}
+
+Result<Snapshot> decode_snapshot_file(std::string_view bytes) {
+  if (bytes.size() < 4) return Status(ErrorCode::kCorruption, "the file is too short to be a snapshot");
+  size_t body = bytes.size() - 4;
+  ByteReader crc_reader(bytes.substr(body));
+  if (crc32c(bytes.substr(0, body)) != crc_reader.fixed32().value()) {
+    return Status(ErrorCode::kCorruption, "checksum mismatch");
+  }
+  ByteReader in(bytes.substr(0, body));
+  SYNOD_TRY_ASSIGN(std::string_view magic, in.bytes(kMagic.size()));
+  if (magic != kMagic) return Status(ErrorCode::kCorruption, "not a Synod snapshot (bad magic)");
+  SYNOD_TRY_ASSIGN(uint32_t version, in.fixed32());
+  if (version != kVersion)
+    return Status(ErrorCode::kCorruption, "snapshot format version " + std::to_string(version));
+  Snapshot snapshot;
+  SYNOD_TRY_ASSIGN(snapshot.meta.index, in.fixed64());
+  SYNOD_TRY_ASSIGN(snapshot.meta.term, in.fixed64());
+  SYNOD_TRY_ASSIGN(uint64_t voters, in.varint());
+  for (uint64_t i = 0; i < voters; ++i) {
+    SYNOD_TRY_ASSIGN(NodeId voter, in.varint());
+    snapshot.meta.conf.voters.push_back(voter);
+  }
+  SYNOD_TRY_ASSIGN(uint64_t length, in.fixed64());
+  SYNOD_TRY_ASSIGN(snapshot.data, in.bytes(length));
+  if (!in.done()) return Status(ErrorCode::kCorruption, "unexpected bytes after the snapshot data");
+  return snapshot;
+}
+
+std::string SnapshotStore::path(Index index, Term term) const {
+  char name[64];
+  std::snprintf(name, sizeof(name), "%016llx-%016llx.snap", static_cast<unsigned long long>(index),
+                static_cast<unsigned long long>(term));
+  return join_path(dir_, name);
+}
+
+Status SnapshotStore::open(std::vector<std::string>& notes) {
+  Status made = fs_.make_dirs(dir_);
+  if (!made.is_ok()) return made;
+  SYNOD_TRY_ASSIGN(std::vector<std::string> names, fs_.list(dir_));
+  for (const std::string& name : names) {
+    if (!ends_with(name, kTempSuffix)) continue;
+    Status removed = fs_.remove(join_path(dir_, name));
+    if (!removed.is_ok()) return removed;
+    notes.push_back("removed " + join_path(dir_, name) + ", a snapshot left unfinished by a crash");
+  }
+  return Status::ok();
+}
+
+Status SnapshotStore::save(const Snapshot& snapshot) {
+  std::string final_path = path(snapshot.meta.index, snapshot.meta.term);
+  std::string temp = final_path + ".tmp";
+  if (fs_.exists(temp)) {
+    Status removed = fs_.remove(temp);
+    if (!removed.is_ok()) return removed;
+  }
+  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(temp, OpenMode::kCreateNew));
+  Status status = file->write_at(0, encode_snapshot_file(snapshot));
+  if (status.is_ok()) status = file->sync();
+  if (status.is_ok()) status = fs_.rename(temp, final_path);
+  if (status.is_ok()) status = fs_.sync_dir(dir_);
+  return status;
+}
+
+Result<std::vector<SnapshotMeta>> SnapshotStore::list() {
+  SYNOD_TRY_ASSIGN(std::vector<std::string> names, fs_.list(dir_));
+  std::vector<SnapshotMeta> metas;
+  for (const std::string& name : names) {
+    if (std::optional<SnapshotMeta> meta = parse_name(name)) metas.push_back(*meta);
+  }
+  std::sort(metas.begin(), metas.end(), [](const SnapshotMeta& a, const SnapshotMeta& b) {
+    return a.index != b.index ? a.index > b.index : a.term > b.term;
+  });
+  return metas;
+}
+
+Result<std::optional<Snapshot>> SnapshotStore::load_newest(std::vector<std::string>& notes) {
+  SYNOD_TRY_ASSIGN(std::vector<SnapshotMeta> metas, list());
+  for (const SnapshotMeta& meta : metas) {
+    std::string file_path = path(meta.index, meta.term);
+    SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(file_path, OpenMode::kReadOnly));
+    SYNOD_TRY_ASSIGN(uint64_t size, file->size());
+    SYNOD_TRY_ASSIGN(std::string bytes, file->read_at(0, size));
+    Result<Snapshot> snapshot = decode_snapshot_file(bytes);
+    if (snapshot.is_ok() && snapshot.value().meta.index == meta.index &&
+        snapshot.value().meta.term == meta.term) {
+      return std::optional<Snapshot>(std::move(snapshot).value());
+    }
+    notes.push_back("skipped the damaged snapshot " + file_path + ": " +
+                    (snapshot.is_ok() ? "its contents do not match its name" : snapshot.status().message()));
+  }
+  return std::optional<Snapshot>();
+}
+
+Status SnapshotStore::retain(size_t keep) {
+  SYNOD_TRY_ASSIGN(std::vector<SnapshotMeta> metas, list());
+  for (size_t i = keep; i < metas.size(); ++i) {
+    Status removed = fs_.remove(path(metas[i].index, metas[i].term));
+    if (!removed.is_ok()) return removed;
+  }
+  if (metas.size() > keep) return fs_.sync_dir(dir_);
+  return Status::ok();
+}
+
+}  // namespace synod::storage

@@ -1,0 +1,153 @@
+// DiskStorage on the real file system: a node's durable state comes back after a reopen, snapshots
+// are kept two deep with the log covering the older one, a damaged newest snapshot falls back to the
+// older one, and a hole that cannot be covered stops recovery.
+#include "storage/disk_storage.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "storage/posix_file_system.h"
+
+namespace synod::storage {
+namespace {
+
+class DiskStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/synod-disk-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    options_.dir = pattern;
+    options_.cluster_id = 1;
+    options_.node_id = 1;
+    options_.segment_bytes = 4096;
+  }
+  void TearDown() override { std::filesystem::remove_all(options_.dir); }
+
+  Result<std::unique_ptr<DiskStorage>> open(DurableState& state) {
+    notes_.clear();
+    return DiskStorage::open(fs_, options_, state, notes_);
+  }
+
+  static Ready batch(Index from, Index to, Term term, Index commit) {
+    Ready ready;
+    for (Index i = from; i <= to; ++i)
+      ready.entries.push_back(Entry{term, i, EntryType::kNormal, std::string(150, 'x')});
+    ready.hard_state = HardState{term, 1, commit};
+    return ready;
+  }
+  static SnapshotPtr snapshot(Index index, Term term) {
+    return std::make_shared<const Snapshot>(
+        Snapshot{SnapshotMeta{index, term, ConfState{{1, 2, 3}}}, "state@" + std::to_string(index)});
+  }
+  std::vector<std::string> snapshot_files() {
+    std::vector<std::string> names = fs_.list(options_.dir + "/snap").value();
+    return names;
+  }
+
+  PosixFileSystem fs_;
+  DiskStorageOptions options_;
+  std::vector<std::string> notes_;
+};
+
+TEST_F(DiskStorageTest, theDurableStateComesBack) {
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    EXPECT_TRUE(state.entries.empty());
+    EXPECT_EQ(state.snapshot, nullptr);
+    ASSERT_TRUE(storage->persist(batch(1, 10, 1, 4)).is_ok());
+    ASSERT_TRUE(storage->persist(batch(8, 9, 2, 7)).is_ok());  // a new leader overwrote 8..10
+  }
+  DurableState state;
+  ASSERT_TRUE(open(state).is_ok());
+  ASSERT_EQ(state.entries.size(), 9U);
+  EXPECT_EQ(state.entries.back().index, 9U);
+  EXPECT_EQ(state.entries.back().term, 2U);
+  EXPECT_EQ(state.hard_state, (HardState{2, 1, 7}));
+}
+
+TEST_F(DiskStorageTest, aSnapshotCompactsTheLogButKeepsTheOlderSnapshotCovered) {
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    for (Index i = 1; i <= 100; i += 10) ASSERT_TRUE(storage->persist(batch(i, i + 9, 1, i + 9)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(40, 1)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(80, 1)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(90, 1)).is_ok());
+  }
+  EXPECT_EQ(snapshot_files().size(), 2U) << "the newest two are kept";
+  DurableState state;
+  ASSERT_TRUE(open(state).is_ok());
+  ASSERT_NE(state.snapshot, nullptr);
+  EXPECT_EQ(state.snapshot->meta.index, 90U);
+  EXPECT_EQ(state.snapshot->data, "state@90");
+  EXPECT_EQ(state.snapshot->meta.conf.voters, (std::vector<NodeId>{1, 2, 3}));
+  ASSERT_FALSE(state.entries.empty());
+  EXPECT_EQ(state.entries.front().index, 91U);
+  EXPECT_EQ(state.entries.back().index, 100U);
+}
+
+TEST_F(DiskStorageTest, aDamagedNewestSnapshotFallsBackToTheOlderOne) {
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    for (Index i = 1; i <= 100; i += 10) ASSERT_TRUE(storage->persist(batch(i, i + 9, 1, i + 9)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(60, 1)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(90, 1)).is_ok());
+  }
+  std::string newest = options_.dir + "/snap/" + snapshot_files().back();
+  ASSERT_NE(newest.find("000000000000005a-"), std::string::npos) << newest;  // index 90 = 0x5a
+  std::unique_ptr<File> file = fs_.open(newest, OpenMode::kOpenExisting).value();
+  ASSERT_TRUE(file->write_at(30, "\xff").is_ok());
+  file.reset();
+  DurableState state;
+  ASSERT_TRUE(open(state).is_ok());
+  ASSERT_NE(state.snapshot, nullptr);
+  EXPECT_EQ(state.snapshot->meta.index, 60U);
+  EXPECT_EQ(state.entries.front().index, 61U);
+  EXPECT_EQ(state.entries.back().index, 100U);
+  ASSERT_FALSE(notes_.empty());
+  EXPECT_NE(notes_.back().find("skipped the damaged snapshot"), std::string::npos) << notes_.back();
+}
+
+TEST_F(DiskStorageTest, aHoleTheLogCannotCoverStopsRecovery) {
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    for (Index i = 1; i <= 100; i += 10) ASSERT_TRUE(storage->persist(batch(i, i + 9, 1, i + 9)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(60, 1)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(90, 1)).is_ok());
+  }
+  for (const std::string& name : snapshot_files())
+    ASSERT_TRUE(fs_.remove(options_.dir + "/snap/" + name).is_ok());
+  DurableState state;
+  Result<std::unique_ptr<DiskStorage>> opened = open(state);
+  ASSERT_FALSE(opened.is_ok());
+  EXPECT_EQ(opened.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(opened.status().message().find("hole"), std::string::npos) << opened.status().message();
+}
+
+TEST_F(DiskStorageTest, anInstalledSnapshotReplacesTheLog) {
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    ASSERT_TRUE(storage->persist(batch(1, 5, 1, 2)).is_ok());
+    Ready install;
+    install.snapshot = snapshot(50, 3);
+    install.hard_state = HardState{3, 0, 50};
+    ASSERT_TRUE(storage->persist(install).is_ok());
+    ASSERT_TRUE(storage->persist(batch(51, 52, 3, 50)).is_ok());
+  }
+  DurableState state;
+  ASSERT_TRUE(open(state).is_ok());
+  ASSERT_NE(state.snapshot, nullptr);
+  EXPECT_EQ(state.snapshot->meta.index, 50U);
+  ASSERT_EQ(state.entries.size(), 2U);
+  EXPECT_EQ(state.entries.front().index, 51U);
+}
+
+}  // namespace
+}  // namespace synod::storage
