@@ -64,6 +64,12 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
                       ": it does not continue the newest snapshot");
     }
   }
+  if (snapshot && (contents.snapshot.index != base || contents.snapshot.term != base_term)) {
+    // The snapshot recovery starts from is not the log's marker (a crash between saving the file and
+    // writing the marker, or a fall back to an older file): bring the log in line with it.
+    Status marked = storage->wal_->append_snapshot(SnapshotRecord{base, base_term});
+    if (!marked.is_ok()) return marked;
+  }
   state = DurableState{};
   state.hard_state = contents.hard_state;
   if (snapshot) state.snapshot = std::make_shared<const Snapshot>(std::move(*snapshot));
