@@ -3,7 +3,8 @@
 // of a workload (then crash the FaultyFileSystem underneath to lose, keep or tear unsynced pages); the
 // simulator cuts at random points so a crash can land in the middle of a write.
 //
-// Mutating calls: creating open, write_at, sync, truncate, preallocate, remove, rename, sync_dir.
+// Mutating calls: creating open, write_at, sync, truncate, preallocate, remove, rename, sync_dir. A
+// write that is cut still reaches the page cache (unsynced): the crash decides what of it survives.
 #pragma once
 
 #include <cstdint>

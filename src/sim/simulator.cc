@@ -32,12 +32,14 @@ Result<FaultMix> FaultMix::parse(const std::string& text) {
       mix.drops = true;
     } else if (item == "dup") {
       mix.duplicates = true;
+    } else if (item == "disk") {
+      mix.disk = true;
     } else if (item == "none" || item.empty()) {
       continue;
     } else {
       return Status(
           ErrorCode::kInvalidArgument,
-          "unknown fault '" + item + "' (choose from partition, crash, pause, skew, drop, dup, none)");
+          "unknown fault '" + item + "' (choose from partition, crash, pause, skew, drop, dup, disk, none)");
     }
   }
   return mix;
@@ -56,6 +58,7 @@ std::string FaultMix::to_string() const {
   add(clock_skew, "skew");
   add(drops, "drop");
   add(duplicates, "dup");
+  add(disk, "disk");
   return out.empty() ? "none" : out;
 }
 
@@ -67,8 +70,12 @@ Simulator::Simulator(SimulatorOptions options, EngineFactory factory)
   for (NodeId id : ids_) {
     auto server = std::make_unique<SimServer>();
     server->id = id;
-    start_server(*server);
     nodes_.emplace(id, std::move(server));
+    SYNOD_ASSERT(start_server(node(id)));
+    if (options_.faults.disk) {
+      node(id).disk->set_random_failures(Random(random_.next()), options_.disk_error_per_million,
+                                         options_.disk_error_per_million);
+    }
     skew_permille_[id] = 0;
   }
   for (uint64_t id = 1; id <= options_.clients; ++id) {
@@ -88,18 +95,51 @@ node::NodeOptions Simulator::node_options() const {
   return options;
 }
 
-void Simulator::start_server(SimServer& server) {
-  server.start(factory_, ids_, random_.next(), node_options(), [this](Message&& m) { send(std::move(m)); });
+bool Simulator::start_server(SimServer& server) {
+  std::vector<std::string> notes;
+  storage::DiskStorageOptions disk;
+  disk.dir = "/synod";
+  disk.cluster_id = 1;
+  disk.segment_bytes = options_.segment_bytes;
+#if SYNOD_BUG_INJECTION
+  disk.bug_skip_sync = options_.bug_skip_sync;
+#endif
+  Status started = server.start(
+      factory_, ids_, random_.next(), node_options(), [this](Message&& m) { send(std::move(m)); }, disk,
+      notes);
+  for (const std::string& note : notes)
+    record("t=" + std::to_string(now_us_) + " node " + std::to_string(server.id) + " recovery: " + note);
+  if (!started.is_ok()) {
+    if (started.code() == ErrorCode::kCorruption || started.code() == ErrorCode::kInvalidArgument) {
+      // Crashes and disk errors alone must never leave a disk that cannot be recovered.
+      storage_failure_ =
+          "node " + std::to_string(server.id) + " cannot recover its disk: " + started.to_string();
+    }
+    record("t=" + std::to_string(now_us_) + " node " + std::to_string(server.id) +
+           " failed to start: " + started.to_string());
+    return false;
+  }
   NodeId id = server.id;
   server.node->set_apply_hook([this, id](const Entry& entry) {
     if (observer_ != nullptr) observer_->on_applied(id, entry.index, node(id).map->chain_hash());
   });
+  return true;
 }
 
 void Simulator::process_ready(SimServer& server) {
+  if (!server.up()) return;
   Status status = server.node->process_ready();
-  // The simulated disk never fails; a real one would stop the node here.
-  SYNOD_ASSERT_MSG(status.is_ok(), status.to_string().c_str());
+  if (status.is_ok()) return;
+  // The disk failed or the power was cut: the node stops, as a real one must (an fsync is never
+  // retried), and comes back later from whatever its disk kept.
+  crash_server(server, "storage failed: " + status.to_string());
+}
+
+void Simulator::crash_server(SimServer& server, const std::string& why) {
+  server.crash(random_);
+  paused_.erase(server.id);
+  check_event(server.id, "crash " + std::to_string(server.id) + " (" + why + ")");
+  schedule(now_us_ + random_.between(100'000, 3'000'000), EventKind::kRestart, server.id);
 }
 
 Simulator::~Simulator() = default;
@@ -158,9 +198,11 @@ void Simulator::check_event(NodeId subject, const std::string& what) {
     if (status.role == Role::kLeader) leaders_.insert({status.term, subject});
     result_.committed = std::max<uint64_t>(result_.committed, status.commit);
   }
-  if (observer_ == nullptr) return;
-  observer_->on_event(*this, subject, what);
-  std::string failure = observer_->failure();
+  std::string failure = storage_failure_;
+  if (observer_ != nullptr) {
+    observer_->on_event(*this, subject, what);
+    if (failure.empty()) failure = observer_->failure();
+  }
   if (!failure.empty() && result_.safe) {
     result_.safe = false;
     result_.violation_event = result_.events;
@@ -192,6 +234,7 @@ void Simulator::inject_fault() {
   if (options_.faults.crashes) kinds.push_back(1);
   if (options_.faults.pauses) kinds.push_back(2);
   if (options_.faults.clock_skew) kinds.push_back(3);
+  if (options_.faults.disk) kinds.push_back(4);
   if (kinds.empty()) return;
   int kind = kinds[random_.uniform(kinds.size())];
   NodeId victim = ids_[random_.uniform(ids_.size())];
@@ -234,10 +277,7 @@ void Simulator::inject_fault() {
     }
     case 1:
       if (!node(victim).up()) break;
-      node(victim).crash();
-      paused_.erase(victim);
-      check_event(victim, "fault: crash " + std::to_string(victim));
-      schedule(now_us_ + random_.between(100'000, 3'000'000), EventKind::kRestart, victim);
+      crash_server(node(victim), "fault");
       break;
     case 2:
       if (!node(victim).up() || paused_.count(victim) > 0) break;
@@ -250,6 +290,12 @@ void Simulator::inject_fault() {
       check_event(kNoNode, "fault: clock of " + std::to_string(victim) + " skewed by " +
                                std::to_string(skew_permille_[victim]) + " permille");
       break;
+    case 4:
+      if (!node(victim).up()) break;
+      // The power goes out during one of the next few writes, syncs or renames of this node's disk.
+      node(victim).power->cut_at(1 + random_.uniform(20));
+      check_event(kNoNode, "fault: power to the disk of " + std::to_string(victim) + " will fail soon");
+      break;
     default: break;
   }
 }
@@ -259,9 +305,14 @@ void Simulator::heal_everything() {
   cut_links_.clear();
   paused_.clear();
   for (NodeId id : ids_) {
-    if (node(id).up()) continue;
-    start_server(node(id));
-    process_ready(node(id));
+    SimServer& server = node(id);
+    server.disk->set_random_failures(Random(0), 0, 0);
+    if (server.up()) {
+      server.power->never_cut();
+      continue;
+    }
+    if (!start_server(server)) continue;
+    process_ready(server);
     schedule(now_us_ + random_.uniform(options_.tick_us), EventKind::kTick, id);
   }
   check_event(kNoNode, "liveness phase: faults healed, every node up");
@@ -310,7 +361,13 @@ void Simulator::handle(const Event& event) {
     case EventKind::kRestart: {
       SimServer& n = node(event.node);
       if (n.up()) return;
-      start_server(n);
+      if (!start_server(n)) {
+        if (storage_failure_.empty()) {
+          schedule(now_us_ + random_.between(100'000, 1'000'000), EventKind::kRestart, event.node);
+        }
+        check_event(kNoNode, "restart of " + std::to_string(event.node) + " failed");
+        return;
+      }
       process_ready(n);
       schedule(now_us_ + random_.uniform(options_.tick_us), EventKind::kTick, event.node);
       check_event(event.node, "restart " + std::to_string(event.node));
@@ -365,7 +422,7 @@ SimulatorResult Simulator::run() {
       continue;
     }
     live = liveness_index_ != 0 && std::all_of(ids_.begin(), ids_.end(), [&](NodeId id) {
-             return node(id).map->applied_index() >= liveness_index_;
+             return node(id).up() && node(id).map->applied_index() >= liveness_index_;
            });
     if (live) break;
   }
@@ -378,6 +435,10 @@ SimulatorResult Simulator::run() {
     out << "LIVENESS: the healed cluster did not commit a fresh entry on every node within "
         << options_.liveness_duration_us / 1000 << " ms of virtual time:\n";
     for (NodeId id : ids_) {
+      if (!node(id).up()) {
+        out << "  node " << id << ": down\n";
+        continue;
+      }
       EngineStatus s = node(id).node->status();
       out << "  node " << id << ": " << role_name(s.role) << " term=" << s.term << " leader=" << s.leader
           << " commit=" << s.commit << " applied=" << s.applied << " last=" << s.last_index << '\n';

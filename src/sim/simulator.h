@@ -14,6 +14,12 @@
 //   liveness: every fault is healed, every node is up and unpaused, and the cluster must elect a leader,
 //             commit a fresh proposal and bring every node to it within `liveness_duration_us`.
 //
+// Storage: every server keeps its log and snapshots with the real storage code on a fault-injecting
+// in-memory disk. A crash power-cycles the disk (unsynced pages lost, kept or torn). With `disk` on,
+// the power can also be cut in the middle of a write, and writes and syncs fail with EIO now and then;
+// a storage error stops the node (never retried), which then restarts and recovers from its disk. A
+// disk that cannot be recovered is a safety violation.
+//
 // Fault model. Network: each message takes a latency drawn uniformly from [min, max] (1 in 100 takes
 // up to 10x max), so messages reorder; with `drop` some are lost, with `dup` some arrive twice.
 // Partitions: a random split, a one-way cut, or a bridge (one node reaches both sides, the seed's "A
@@ -50,8 +56,9 @@ struct FaultMix {
   bool clock_skew = false;
   bool drops = false;
   bool duplicates = false;
+  bool disk = false;  // power cut in the middle of a write; EIO on writes and syncs (fatal: restart)
 
-  // Parses "partition,crash,pause,skew,drop,dup" (any subset; "none" for no faults).
+  // Parses "partition,crash,pause,skew,drop,dup,disk" (any subset; "none" for no faults).
   static Result<FaultMix> parse(const std::string& text);
   std::string to_string() const;
 };
@@ -76,9 +83,12 @@ struct SimulatorOptions {
   // Node glue: snapshot and compact every this many applied entries; requests time out after this
   // many ticks.
   uint64_t snapshot_entries = 64;
+  uint64_t segment_bytes = 64 * 1024;     // WAL segment size on the simulated disks
+  uint32_t disk_error_per_million = 300;  // with disk faults: EIO per write and per sync
   uint64_t request_timeout_ticks = 50;
 #if SYNOD_BUG_INJECTION
   node::NodeBugs bugs;
+  bool bug_skip_sync = false;  // the WAL acknowledges batches it never synced
 #endif
   // The fault phase lasts this long, or until `ops` operations have finished, whichever comes first.
   uint64_t fault_duration_us = 20'000'000;
@@ -175,8 +185,11 @@ class Simulator final : public ClusterView {
   void schedule_client(uint64_t at_us, EventKind kind, uint64_t client, uint64_t attempt, NodeId node,
                        std::shared_ptr<ClientResponse> response = nullptr);
   node::NodeOptions node_options() const;
-  void start_server(SimServer& server);
+  // Starts (or restarts) a server from its disk; false if it could not (then it is down).
+  bool start_server(SimServer& server);
+  // Handles the server's Ready; a storage error stops it (it is crashed and restarts later).
   void process_ready(SimServer& server);
+  void crash_server(SimServer& server, const std::string& why);
   void handle(const Event& event);
   void send(Message&& message);
   void inject_fault();
@@ -217,6 +230,7 @@ class Simulator final : public ClusterView {
   uint64_t now_us_ = 0;
   uint64_t sequence_ = 0;
   bool faults_on_ = true;
+  std::string storage_failure_;    // a disk that could not be recovered: a safety violation
   bool liveness_pending_ = false;  // the liveness phase's proposal waits for an answer
   Index liveness_index_ = 0;       // where the leader applied it
   ClusterObserver* observer_ = nullptr;

@@ -10,8 +10,14 @@ DiskStorage::DiskStorage(FileSystem& fs, DiskStorageOptions options)
 Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const DiskStorageOptions& options,
                                                        DurableState& state, std::vector<std::string>& notes) {
   std::unique_ptr<DiskStorage> storage(new DiskStorage(fs, options));
-  WalOptions wal_options{join_path(options.dir, "wal"), options.cluster_id, options.node_id,
-                         options.segment_bytes};
+  WalOptions wal_options;
+  wal_options.dir = join_path(options.dir, "wal");
+  wal_options.cluster_id = options.cluster_id;
+  wal_options.node_id = options.node_id;
+  wal_options.segment_bytes = options.segment_bytes;
+#if SYNOD_BUG_INJECTION
+  wal_options.bug_skip_sync = options.bug_skip_sync;
+#endif
   WalContents contents;
   Result<std::unique_ptr<Wal>> wal = Wal::open(fs, wal_options, contents);
   if (!wal.is_ok()) return wal.status();

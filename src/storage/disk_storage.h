@@ -25,6 +25,9 @@ struct DiskStorageOptions {
   NodeId node_id = kNoNode;
   uint64_t segment_bytes = uint64_t{64} << 20U;
   size_t snapshots_kept = 2;
+#if SYNOD_BUG_INJECTION
+  bool bug_skip_sync = false;  // test-only: see WalOptions
+#endif
 };
 
 class DiskStorage final : public Storage {

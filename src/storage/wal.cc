@@ -226,7 +226,12 @@ Status Wal::start_segment(Index first_index) {
 
 Status Wal::write_batch(const std::string& bytes) {
   Status status = current_->write_at(write_offset_, bytes);
-  if (status.is_ok()) status = current_->sync();
+#if SYNOD_BUG_INJECTION
+  bool skip_sync = options_.bug_skip_sync;
+#else
+  bool skip_sync = false;
+#endif
+  if (status.is_ok() && !skip_sync) status = current_->sync();
   if (!status.is_ok()) return fail(status);
   write_offset_ += bytes.size();
   synced_offset_ = write_offset_;

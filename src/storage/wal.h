@@ -37,6 +37,10 @@ struct WalOptions {
   uint64_t cluster_id = 0;
   NodeId node_id = kNoNode;
   uint64_t segment_bytes = uint64_t{64} << 20U;  // preallocated per segment
+#if SYNOD_BUG_INJECTION
+  // Test-only: acknowledge batches without syncing them, to prove crash tests catch a lost write.
+  bool bug_skip_sync = false;
+#endif
 };
 
 // What recovery found.

@@ -85,8 +85,8 @@ TEST_P(SimulatorSweep, everySeedIsSafeLiveAndLinearizable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(FaultMixes, SimulatorSweep,
-                         ::testing::Values("partition", "crash", "drop,dup", "pause,skew",
-                                           "partition,crash,pause,skew,drop,dup"));
+                         ::testing::Values("partition", "crash", "drop,dup", "pause,skew", "crash,disk",
+                                           "partition,crash,pause,skew,drop,dup,disk"));
 
 #if SYNOD_BUG_INJECTION
 // Returns the first seed in [1, seeds] whose run fails, or 0.
@@ -111,6 +111,22 @@ TEST(Simulator, sweepCatchesACoreThatVotesForStaleLogs) {
   std::string failure;
   EXPECT_NE(first_failing_seed(60, "partition,crash", config, {}, &failure), 0U)
       << "60 seeds of partitions and crashes never exposed the bug";
+}
+
+TEST(Simulator, sweepCatchesAWalThatAcknowledgesWritesItNeverSynced) {
+  uint64_t caught_at = 0;
+  std::string failure;
+  for (uint64_t seed = 1; seed <= 40 && caught_at == 0; ++seed) {
+    SimulatorOptions options = short_run(seed, "crash");
+    options.bug_skip_sync = true;
+    check::SimRun result = run(options);
+    if (!result.ok()) {
+      caught_at = seed;
+      failure = result.failure;
+    }
+  }
+  ASSERT_NE(caught_at, 0U) << "40 seeds of crashes never exposed writes lost from the page cache";
+  std::cout << "unsynced WAL caught at seed " << caught_at << ": " << failure.substr(0, 200) << '\n';
 }
 
 TEST(Simulator, historyCheckCatchesReadsServedFromLocalState) {
