@@ -1,0 +1,164 @@
+// Storage benchmarks with real fsync on this machine's disk (issue 5). Side by side in one run:
+//   BM_RawFdatasync   pwrite of one record then fdatasync, in a loop: the floor for a durable append
+//   BM_RawODsync      pwrite with O_DSYNC: the same floor measured the other way
+//   BM_RawSequential  large writes then one fdatasync: the disk's sequential write bandwidth
+//   BM_WalAppend      the WAL through its group-commit writer with N appenders in a closed loop, each
+//                     submitting one record and waiting until it is durable
+// Files go to $SYNOD_BENCH_DIR (default ./synod-bench-storage), which must be on the disk to measure
+// (not tmpfs). Each benchmark deletes what it wrote.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "storage/posix_file_system.h"
+#include "storage/wal.h"
+#include "storage/wal_writer.h"
+
+namespace synod::storage {
+namespace {
+
+std::string bench_dir(const std::string& name) {
+  const char* root = std::getenv("SYNOD_BENCH_DIR");
+  std::string dir = std::string(root != nullptr ? root : "synod-bench-storage") + "/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void raw_loop(benchmark::State& state, bool o_dsync) {
+  auto bytes = static_cast<size_t>(state.range(0));
+  std::string dir = bench_dir(o_dsync ? "raw-odsync" : "raw-fdatasync");
+  std::string path = dir + "/file";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | (o_dsync ? O_DSYNC : 0), 0644);
+  if (fd < 0 || ::posix_fallocate(fd, 0, 256 << 20) != 0) {
+    state.SkipWithError("cannot create the file");
+    return;
+  }
+  ::fdatasync(fd);
+  std::string record(bytes, 'x');
+  uint64_t offset = 0;
+  for (auto _ : state) {
+    if (::pwrite(fd, record.data(), record.size(), static_cast<off_t>(offset)) !=
+        static_cast<ssize_t>(bytes)) {
+      state.SkipWithError("write failed");
+      break;
+    }
+    if (!o_dsync && ::fdatasync(fd) != 0) {
+      state.SkipWithError("fdatasync failed");
+      break;
+    }
+    offset = (offset + bytes) % (255 << 20);
+  }
+  ::close(fd);
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+
+void BM_RawFdatasync(benchmark::State& state) {
+  raw_loop(state, false);
+}
+void BM_RawODsync(benchmark::State& state) {
+  raw_loop(state, true);
+}
+BENCHMARK(BM_RawFdatasync)->ArgName("bytes")->Arg(256)->Arg(4096)->UseRealTime();
+BENCHMARK(BM_RawODsync)->ArgName("bytes")->Arg(256)->Arg(4096)->UseRealTime();
+
+void BM_RawSequential(benchmark::State& state) {
+  std::string dir = bench_dir("raw-sequential");
+  std::string path = dir + "/file";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  constexpr size_t kChunk = 1 << 20;
+  constexpr size_t kChunks = 64;
+  std::string chunk(kChunk, 'y');
+  for (auto _ : state) {
+    for (size_t i = 0; i < kChunks; ++i) {
+      if (::pwrite(fd, chunk.data(), kChunk, static_cast<off_t>(i * kChunk)) !=
+          static_cast<ssize_t>(kChunk)) {
+        state.SkipWithError("write failed");
+        break;
+      }
+    }
+    ::fdatasync(fd);
+  }
+  ::close(fd);
+  std::filesystem::remove_all(dir);
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kChunk * kChunks));
+}
+BENCHMARK(BM_RawSequential)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// N appenders in a closed loop through the group-commit writer: each submits one record and waits
+// for it to be durable. One benchmark iteration is `kAppendsPerIteration` appends in total.
+void BM_WalAppend(benchmark::State& state) {
+  auto bytes = static_cast<size_t>(state.range(0));
+  auto appenders = static_cast<int>(state.range(1));
+  constexpr int kAppendsPerIteration = 512;
+  PosixFileSystem fs;
+  std::string dir = bench_dir("wal");
+  WalOptions options{dir, 1, 1, uint64_t{64} << 20U};
+  WalContents contents;
+  Result<std::unique_ptr<Wal>> wal = Wal::open(fs, options, contents);
+  if (!wal.is_ok()) {
+    state.SkipWithError(wal.status().to_string().c_str());
+    return;
+  }
+  uint64_t groups_before = 0;
+  uint64_t submissions_before = 0;
+  {
+    WalWriter writer(*wal.value());
+    Index next = 1;
+    std::mutex order;
+    std::string payload(bytes, 'z');
+    std::atomic<bool> failed{false};
+    for (auto _ : state) {
+      std::atomic<int> left{kAppendsPerIteration};
+      auto start = std::chrono::steady_clock::now();
+      std::vector<std::thread> threads;
+      for (int t = 0; t < appenders; ++t) {
+        threads.emplace_back([&] {
+          while (left.fetch_sub(1) > 0) {
+            std::future<Result<Index>> done;
+            {
+              std::lock_guard<std::mutex> lock(order);
+              done = writer.submit({Entry{1, next, EntryType::kNormal, payload}}, std::nullopt);
+              ++next;
+            }
+            if (!done.get().is_ok()) failed = true;
+          }
+        });
+      }
+      for (std::thread& thread : threads) thread.join();
+      state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (failed) {
+        state.SkipWithError("an append failed");
+        break;
+      }
+    }
+    groups_before = writer.groups_written();
+    submissions_before = writer.submissions();
+  }
+  wal.value().reset();
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(state.iterations() * kAppendsPerIteration);
+  state.SetBytesProcessed(state.iterations() * kAppendsPerIteration * static_cast<int64_t>(bytes));
+  state.counters["appends_per_fsync"] =
+      groups_before == 0 ? 0 : static_cast<double>(submissions_before) / static_cast<double>(groups_before);
+}
+BENCHMARK(BM_WalAppend)
+    ->ArgNames({"bytes", "appenders"})
+    ->ArgsProduct({{256, 4096}, {1, 8, 64}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace synod::storage
