@@ -15,6 +15,7 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
   wal_options.cluster_id = options.cluster_id;
   wal_options.node_id = options.node_id;
   wal_options.segment_bytes = options.segment_bytes;
+  wal_options.read_only = options.read_only;
 #if SYNOD_BUG_INJECTION
   wal_options.bug_skip_sync = options.bug_skip_sync;
 #endif
@@ -22,9 +23,15 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
   Result<std::unique_ptr<Wal>> wal = Wal::open(fs, wal_options, contents);
   if (!wal.is_ok()) return wal.status();
   storage->wal_ = std::move(wal).value();
+  if (options.read_only) {
+    storage->options_.cluster_id = contents.cluster_id;
+    storage->options_.node_id = contents.node_id;
+  }
   notes.insert(notes.end(), contents.notes.begin(), contents.notes.end());
-  Status opened = storage->snapshots_.open(notes);
-  if (!opened.is_ok()) return opened;
+  if (!options.read_only) {
+    Status opened = storage->snapshots_.open(notes);
+    if (!opened.is_ok()) return opened;
+  }
   SYNOD_TRY_ASSIGN(std::optional<Snapshot> snapshot, storage->snapshots_.load_newest(notes));
 
   // Which snapshot to start from, and the entries after it. The log's newest marker says how far a
@@ -70,7 +77,8 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
                       ": it does not continue the newest snapshot");
     }
   }
-  if (snapshot && (contents.snapshot.index != base || contents.snapshot.term != base_term)) {
+  if (snapshot && !options.read_only &&
+      (contents.snapshot.index != base || contents.snapshot.term != base_term)) {
     // The snapshot recovery starts from is not the log's marker (a crash between saving the file and
     // writing the marker, or a fall back to an older file): bring the log in line with it.
     Status marked = storage->wal_->append_snapshot(SnapshotRecord{base, base_term});
@@ -85,6 +93,7 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
 
 Status DiskStorage::persist(const Ready& ready) {
   if (!failure_.is_ok()) return failure_;
+  if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the storage was opened read-only");
   if (ready.snapshot) {
     Status kept = keep_snapshot(*ready.snapshot);
     if (!kept.is_ok()) return failure_ = kept;
@@ -96,6 +105,7 @@ Status DiskStorage::persist(const Ready& ready) {
 
 Status DiskStorage::save_snapshot(SnapshotPtr snapshot) {
   if (!failure_.is_ok()) return failure_;
+  if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the storage was opened read-only");
   Status kept = keep_snapshot(*snapshot);
   if (!kept.is_ok()) failure_ = kept;
   return kept;

@@ -25,6 +25,8 @@ struct DiskStorageOptions {
   NodeId node_id = kNoNode;
   uint64_t segment_bytes = uint64_t{64} << 20U;
   size_t snapshots_kept = 2;
+  // Recover and report without changing anything (synodctl wal verify); every write is refused.
+  bool read_only = false;
 #if SYNOD_BUG_INJECTION
   bool bug_skip_sync = false;  // test-only: see WalOptions
 #endif
@@ -42,6 +44,9 @@ class DiskStorage final : public Storage {
   Status save_snapshot(SnapshotPtr snapshot) override;
 
   Wal& wal() { return *wal_; }
+  // A read-only open learns these from the log's first segment.
+  uint64_t cluster_id() const { return options_.cluster_id; }
+  NodeId node_id() const { return options_.node_id; }
 
  private:
   DiskStorage(FileSystem& fs, DiskStorageOptions options);

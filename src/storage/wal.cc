@@ -46,12 +46,18 @@ Result<std::unique_ptr<Wal>> Wal::open(FileSystem& fs, const WalOptions& options
 }
 
 Status Wal::recover(WalContents& contents) {
-  Status made = fs_.make_dirs(options_.dir);
-  if (!made.is_ok()) return made;
+  if (!options_.read_only) {
+    Status made = fs_.make_dirs(options_.dir);
+    if (!made.is_ok()) return made;
+  }
   SYNOD_TRY_ASSIGN(std::vector<std::string> names, fs_.list(options_.dir));
   for (const std::string& name : names) {
     if (ends_with(name, kTempSuffix)) {
       // A segment that was being started at the crash: nothing in it was ever acknowledged.
+      if (options_.read_only) {
+        contents.notes.push_back("would remove " + path(name) + ", a segment left unfinished by a crash");
+        continue;
+      }
       Status removed = fs_.remove(path(name));
       if (!removed.is_ok()) return removed;
       contents.notes.push_back("removed " + path(name) + ", a segment left unfinished by a crash");
@@ -62,7 +68,10 @@ Status Wal::recover(WalContents& contents) {
   }
   std::sort(segments_.begin(), segments_.end(),
             [](const Segment& a, const Segment& b) { return a.sequence < b.sequence; });
-  if (segments_.empty()) return start_segment(1);
+  if (segments_.empty()) {
+    if (options_.read_only) return Status(ErrorCode::kNotFound, "no WAL segments in " + options_.dir);
+    return start_segment(1);
+  }
   for (size_t i = 1; i < segments_.size(); ++i) {
     if (segments_[i].sequence != segments_[i - 1].sequence + 1) {
       return corruption(segments_[i], 0,
@@ -82,13 +91,18 @@ Status Wal::recover(WalContents& contents) {
 
 Status Wal::recover_segment(Segment& segment, bool last, WalContents& contents) {
   std::string file_path = path(segment.name);
-  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file,
-                   fs_.open(file_path, last ? OpenMode::kOpenExisting : OpenMode::kReadOnly));
+  SYNOD_TRY_ASSIGN(
+      std::unique_ptr<File> file,
+      fs_.open(file_path, last && !options_.read_only ? OpenMode::kOpenExisting : OpenMode::kReadOnly));
   SYNOD_TRY_ASSIGN(uint64_t size, file->size());
   SYNOD_TRY_ASSIGN(std::string data, file->read_at(0, size));
   Result<SegmentHeader> header = decode_segment_header(data);
   if (!header.is_ok()) return corruption(segment, 0, header.status().message());
-  if (header.value().cluster_id != options_.cluster_id || header.value().node_id != options_.node_id) {
+  if (options_.read_only && segment.sequence == segments_.front().sequence) {
+    contents.cluster_id = header.value().cluster_id;
+    contents.node_id = header.value().node_id;
+  } else if (header.value().cluster_id != (options_.read_only ? contents.cluster_id : options_.cluster_id) ||
+             header.value().node_id != (options_.read_only ? contents.node_id : options_.node_id)) {
     return Status(ErrorCode::kInvalidArgument,
                   file_path + " belongs to cluster " + std::to_string(header.value().cluster_id) + " node " +
                       std::to_string(header.value().node_id) + ", not cluster " +
@@ -122,8 +136,10 @@ Status Wal::recover_segment(Segment& segment, bool last, WalContents& contents) 
     if (!last) return corruption(segment, offset, problem + " in a sealed segment");
     // The torn tail of the batch being written at the crash: it was never acknowledged.
     uint64_t end = data.find_last_not_of('\0') + 1;
-    contents.notes.push_back("truncated a torn tail of " + std::to_string(end - offset) + " bytes in " +
+    contents.notes.push_back((options_.read_only ? "would truncate" : "truncated") +
+                             std::string(" a torn tail of ") + std::to_string(end - offset) + " bytes in " +
                              file_path + " at offset " + std::to_string(offset) + " (" + problem + ")");
+    if (options_.read_only) return Status::ok();
     Status status = file->truncate(offset);
     if (status.is_ok()) status = file->preallocate(options_.segment_bytes);
     if (status.is_ok()) status = file->sync();
@@ -240,6 +256,7 @@ Status Wal::write_batch(const std::string& bytes) {
 
 Status Wal::append(const std::vector<Entry>& entries, const std::optional<HardState>& hard_state) {
   if (!failure_.is_ok()) return failure_;
+  if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the log was opened read-only");
   if (entries.empty() && !hard_state) return Status::ok();
   if (!entries.empty()) {
     SYNOD_ASSERT_MSG(entries.front().index > snapshot_.index && entries.front().index <= last_index_ + 1,
@@ -281,6 +298,7 @@ Status Wal::append(const std::vector<Entry>& entries, const std::optional<HardSt
 
 Status Wal::append_snapshot(const SnapshotRecord& snapshot) {
   if (!failure_.is_ok()) return failure_;
+  if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the log was opened read-only");
   std::string bytes;
   encode_batch_header(bytes);
   encode_record(snapshot, bytes);
@@ -305,6 +323,7 @@ Status Wal::append_snapshot(const SnapshotRecord& snapshot) {
 
 Status Wal::release_through(Index index) {
   if (!failure_.is_ok()) return failure_;
+  if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the log was opened read-only");
   while (segments_.size() > 1 && segments_.front().max_index <= index) {
     const Segment& oldest = segments_.front();
     Status status = fs_.remove(path(oldest.name));
@@ -355,6 +374,12 @@ Result<std::vector<Entry>> Wal::read(Index from, Index to) {
     entries.push_back(*entry);
   }
   return entries;
+}
+
+std::vector<std::string> Wal::segment_names() const {
+  std::vector<std::string> names;
+  for (const Segment& segment : segments_) names.push_back(segment.name);
+  return names;
 }
 
 Index Wal::first_index() const {

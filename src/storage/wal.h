@@ -37,6 +37,9 @@ struct WalOptions {
   uint64_t cluster_id = 0;
   NodeId node_id = kNoNode;
   uint64_t segment_bytes = uint64_t{64} << 20U;  // preallocated per segment
+  // Inspect without changing anything (synodctl wal verify): recovery reports what it would repair,
+  // takes the cluster and node id from the first segment, and every write is refused.
+  bool read_only = false;
 #if SYNOD_BUG_INJECTION
   // Test-only: acknowledge batches without syncing them, to prove crash tests catch a lost write.
   bool bug_skip_sync = false;
@@ -52,6 +55,8 @@ struct WalContents {
   std::vector<Entry> entries;
   // What recovery repaired, for the log: "truncated a torn tail of N bytes in FILE at offset X".
   std::vector<std::string> notes;
+  uint64_t cluster_id = 0;  // read-only opens: from the first segment's header
+  NodeId node_id = kNoNode;
 };
 
 class Wal {
@@ -79,6 +84,8 @@ class Wal {
   Index first_index() const;  // of the entries held (last_index() + 1 if none)
   Index last_index() const;
   size_t segment_count() const { return segments_.size(); }
+  // Segment file names, oldest first.
+  std::vector<std::string> segment_names() const;
   // The error that stopped the log, or ok.
   const Status& failure() const { return failure_; }
 
