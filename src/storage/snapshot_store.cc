@@ -149,4 +149,58 @@ Status SnapshotStore::retain(size_t keep) {
   return Status::ok();
 }
 
+Result<uint64_t> SnapshotStore::file_size(const SnapshotMeta& meta) {
+  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(path(meta.index, meta.term), OpenMode::kReadOnly));
+  return file->size();
+}
+
+Result<std::string> SnapshotStore::read_chunk(const SnapshotMeta& meta, uint64_t offset, size_t max_bytes) {
+  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(path(meta.index, meta.term), OpenMode::kReadOnly));
+  return file->read_at(offset, max_bytes);
+}
+
+SnapshotReceiver::SnapshotReceiver(SnapshotStore& store, SnapshotMeta meta, std::unique_ptr<File> file,
+                                   std::string temp)
+    : store_(store), meta_(std::move(meta)), file_(std::move(file)), temp_(std::move(temp)) {}
+
+Result<std::unique_ptr<SnapshotReceiver>> SnapshotReceiver::start(SnapshotStore& store,
+                                                                  const SnapshotMeta& meta) {
+  std::string temp = store.path(meta.index, meta.term) + ".tmp";
+  if (store.fs_.exists(temp)) {
+    Status removed = store.fs_.remove(temp);
+    if (!removed.is_ok()) return removed;
+  }
+  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, store.fs_.open(temp, OpenMode::kCreateNew));
+  return std::unique_ptr<SnapshotReceiver>(new SnapshotReceiver(store, meta, std::move(file), temp));
+}
+
+Status SnapshotReceiver::append(uint64_t offset, std::string_view chunk) {
+  if (offset != received_) {
+    return Status(ErrorCode::kInvalidArgument, "snapshot chunk at offset " + std::to_string(offset) +
+                                                   ", expected " + std::to_string(received_));
+  }
+  Status written = file_->write_at(offset, chunk);
+  if (!written.is_ok()) return written;
+  received_ += chunk.size();
+  return Status::ok();
+}
+
+Result<Snapshot> SnapshotReceiver::finish() {
+  Status synced = file_->sync();
+  if (!synced.is_ok()) return synced;
+  SYNOD_TRY_ASSIGN(std::string bytes, file_->read_at(0, received_));
+  Result<Snapshot> snapshot = decode_snapshot_file(bytes);
+  if (!snapshot.is_ok()) {
+    return Status(ErrorCode::kCorruption, "received snapshot " + std::to_string(meta_.index) +
+                                              " does not check out: " + snapshot.status().message());
+  }
+  if (snapshot.value().meta.index != meta_.index || snapshot.value().meta.term != meta_.term) {
+    return Status(ErrorCode::kCorruption, "received a different snapshot than announced");
+  }
+  Status status = store_.fs_.rename(temp_, store_.path(meta_.index, meta_.term));
+  if (status.is_ok()) status = store_.fs_.sync_dir(store_.dir_);
+  if (!status.is_ok()) return status;
+  return snapshot;
+}
+
 }  // namespace synod::storage

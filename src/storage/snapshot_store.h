@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,11 +38,42 @@ class SnapshotStore {
   // Removes every snapshot file older than the `keep` newest.
   Status retain(size_t keep);
 
+  // Streaming to a follower that fell behind: the stored file of the snapshot at `meta`, in chunks.
+  // The follower rebuilds it with a SnapshotReceiver, which checks the whole file's checksum.
+  Result<uint64_t> file_size(const SnapshotMeta& meta);
+  Result<std::string> read_chunk(const SnapshotMeta& meta, uint64_t offset, size_t max_bytes);
+
  private:
+  friend class SnapshotReceiver;
   std::string path(Index index, Term term) const;
 
   FileSystem& fs_;
   std::string dir_;
+};
+
+// Rebuilds a snapshot file from the chunks of a SnapshotStore::read_chunk stream, in order, into a
+// temporary file; finish() syncs it, checks it (checksum, and that it is the snapshot announced),
+// renames it into place and syncs the directory. A receiver dropped before finish() leaves only a
+// temporary file, which the next SnapshotStore::open() removes.
+class SnapshotReceiver {
+ public:
+  // Starts receiving the snapshot at `meta` into `store`'s directory.
+  static Result<std::unique_ptr<SnapshotReceiver>> start(SnapshotStore& store, const SnapshotMeta& meta);
+
+  // The chunk at `offset`, which must be where the previous one ended (a resent or skipped chunk is
+  // refused, so the caller can restart the stream).
+  Status append(uint64_t offset, std::string_view chunk);
+  uint64_t received() const { return received_; }
+  Result<Snapshot> finish();
+
+ private:
+  SnapshotReceiver(SnapshotStore& store, SnapshotMeta meta, std::unique_ptr<File> file, std::string temp);
+
+  SnapshotStore& store_;
+  SnapshotMeta meta_;
+  std::unique_ptr<File> file_;
+  std::string temp_;
+  uint64_t received_ = 0;
 };
 
 }  // namespace synod::storage
