@@ -228,6 +228,15 @@ Status Wal::start_segment(Index first_index) {
   encode_record(hard_state_, bytes);
   if (snapshot_.index != 0) encode_record(snapshot_, bytes);
   Status status = file->preallocate(std::max<uint64_t>(options_.segment_bytes, bytes.size()));
+  if (status.is_ok() && options_.zero_fill) {
+    // Written zeros, not only reserved space: a later sync then flushes data alone, where reserved
+    // (unwritten) extents would need a journal update on every sync.
+    const std::string zeros(uint64_t{1} << 20U, '\0');
+    for (uint64_t at = bytes.size(); status.is_ok() && at < options_.segment_bytes; at += zeros.size()) {
+      status = file->write_at(at, std::string_view(zeros).substr(
+                                      0, std::min<uint64_t>(zeros.size(), options_.segment_bytes - at)));
+    }
+  }
   if (status.is_ok()) status = file->write_at(0, bytes);
   if (status.is_ok()) status = file->sync();
   if (status.is_ok()) status = fs_.rename(temp, path(name));
