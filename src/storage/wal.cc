@@ -175,8 +175,10 @@ Status Wal::apply_record(const Record& record, const Segment& segment, uint64_t 
   } else {
     const Entry& entry = std::get<Entry>(record);
     std::vector<Entry>& entries = contents.entries;
-    Index first = entries.empty() ? recovered_last_ + 1 : entries.front().index;
-    if (entry.index > recovered_last_ + 1 || entry.index < first) {
+    // An entry may also land below every entry still held: an overwrite written into a segment that
+    // started later than the entries it replaces, whose older segments were released. It replaces
+    // them all; whether a snapshot covers what precedes it is DiskStorage::open's check.
+    if (entry.index > recovered_last_ + 1) {
       return corruption(segment, offset,
                         "entry " + std::to_string(entry.index) + " leaves a gap after entry " +
                             std::to_string(recovered_last_));
