@@ -1,7 +1,7 @@
 // storage_fuzz: a libFuzzer target for the decoders of everything Synod reads back from a disk or a log
 // entry. None of them may crash, hang or allocate without bound on arbitrary bytes: they return errors.
 //
-// Input: the first byte picks what to exercise (byte % 5), the rest is the data:
+// Input: the first byte picks what to exercise (byte % 6), the rest is the data:
 //   0 records   decode_record() walked over the data the way recovery walks a segment
 //   1 segment   decode_segment_header() and parse_segment_name() (the data as a file name)
 //   2 snapshot  decode_snapshot_file(), and SnapshotStore::load_newest() over the data as a file
@@ -9,6 +9,7 @@
 //               header followed by the data (after one flags byte, see fuzz_wal()). This is the one that
 //               reaches the torn-tail and corruption logic.
 //   4 commands  MapCommand::decode(), MapResult::decode(), node::unwrap_command()
+//   5 wire      the peer wire format: frames cut by a FrameDecoder, then decode_message/decode_hello
 // Where it is cheap, what decodes must also round-trip, and a recovered log must read back, take an
 // append and recover again with that append; a broken invariant aborts like a crash.
 //
@@ -35,13 +36,22 @@
 #include "storage/segment.h"
 #include "storage/snapshot_store.h"
 #include "storage/wal.h"
+#include "transport/wire.h"
 
 namespace synod::fuzz {
 namespace {
 
 using storage::DecodedRecord;
 
-enum Mode : uint8_t { kRecords = 0, kSegment = 1, kSnapshot = 2, kWal = 3, kCommands = 4, kModes = 5 };
+enum Mode : uint8_t {
+  kRecords = 0,
+  kSegment = 1,
+  kSnapshot = 2,
+  kWal = 3,
+  kCommands = 4,
+  kWire = 5,
+  kModes = 6
+};
 
 // Inputs past this are cut: memory stays bounded whatever -max_len says.
 constexpr size_t kMaxInput = size_t{1} << 20U;
@@ -303,6 +313,29 @@ std::string with_mode(Mode mode, std::string_view data) {
   return out;
 }
 
+void check_message_round_trip(std::string_view payload) {
+  Result<Message> message = transport::decode_message(payload);
+  if (!message.is_ok()) return;
+  std::string encoded = transport::encode_message(message.value());
+  Result<Message> again = transport::decode_message(encoded);
+  if (!again.is_ok() || transport::encode_message(again.value()) != encoded) std::abort();
+}
+
+// Network input: a stream cut into frames (a bad frame ends it, as it closes a connection), each
+// payload decoded as a message and as a hello; what decodes must survive a re-encode and decode.
+void fuzz_wire(std::string_view data) {
+  transport::FrameDecoder decoder(1 << 16);
+  decoder.feed(data);
+  for (int frames = 0; frames < 1000; ++frames) {
+    Result<std::optional<std::string>> next = decoder.next();
+    if (!next.is_ok() || !next.value()) break;
+    const std::string& payload = *next.value();
+    check_message_round_trip(payload);
+    (void)transport::decode_hello(payload);
+  }
+  check_message_round_trip(data);  // the bytes as one payload, without framing
+}
+
 std::vector<Seed> make_seeds() {
   std::vector<Seed> seeds;
   auto add = [&](std::string name, Mode mode, std::string_view data) {
@@ -376,6 +409,15 @@ std::vector<Seed> make_seeds() {
   add("result-value", kCommands, kv::MapResult{kv::MapOutcome::kOk, true, "value"}.encode());
   add("result-stale", kCommands, kv::MapResult{kv::MapOutcome::kStale, false, std::nullopt}.encode());
   add("envelope", kCommands, node::wrap_command(2, 99, 5, cas.encode()));
+  Message append;
+  append.type = MessageType::kAppend;
+  append.from = 1;
+  append.to = 2;
+  append.term = 3;
+  append.entries = {Entry{3, 10, EntryType::kNormal, "data"}};
+  add("wire-frames", kWire,
+      transport::frame(transport::encode_hello(transport::Hello{transport::kWireVersion, 7, 1})) +
+          transport::frame(transport::encode_message(append)));
   return seeds;
 }
 
@@ -420,6 +462,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     case kSnapshot: fuzz_snapshot(data); break;
     case kWal: fuzz_wal(data); break;
     case kCommands: fuzz_commands(data); break;
+    case kWire: fuzz_wire(data); break;
     case kModes: break;
   }
   return 0;
