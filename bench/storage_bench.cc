@@ -81,8 +81,8 @@ void BM_RawODsync(benchmark::State& state) {
 void BM_RawFdatasyncZeroFilled(benchmark::State& state) {
   raw_loop(state, false, true);
 }
-BENCHMARK(BM_RawFdatasync)->ArgName("bytes")->Arg(256)->Arg(4096)->UseRealTime();
-BENCHMARK(BM_RawFdatasyncZeroFilled)->ArgName("bytes")->Arg(256)->Arg(4096)->UseRealTime();
+BENCHMARK(BM_RawFdatasync)->ArgName("bytes")->Arg(256)->Arg(4096)->Arg(200 << 10)->UseRealTime();
+BENCHMARK(BM_RawFdatasyncZeroFilled)->ArgName("bytes")->Arg(256)->Arg(4096)->Arg(200 << 10)->UseRealTime();
 BENCHMARK(BM_RawODsync)->ArgName("bytes")->Arg(256)->Arg(4096)->UseRealTime();
 
 void BM_RawSequential(benchmark::State& state) {

@@ -233,7 +233,7 @@ Status Wal::start_segment(Index first_index) {
   if (status.is_ok() && options_.zero_fill) {
     // Written zeros, not only reserved space: a later sync then flushes data alone, where reserved
     // (unwritten) extents would need a journal update on every sync.
-    const std::string zeros(uint64_t{1} << 20U, '\0');
+    const std::string zeros(std::min<uint64_t>(uint64_t{1} << 20U, options_.segment_bytes), '\0');
     for (uint64_t at = bytes.size(); status.is_ok() && at < options_.segment_bytes; at += zeros.size()) {
       status = file->write_at(at, std::string_view(zeros).substr(
                                       0, std::min<uint64_t>(zeros.size(), options_.segment_bytes - at)));
