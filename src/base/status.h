@@ -87,4 +87,4 @@ class [[nodiscard]] Result {
 #define SYNOD_TRY_ASSIGN(lhs, expr)                                                                          \
   auto SYNOD_CONCAT(synod_result_, __LINE__) = (expr);                                                       \
   if (!SYNOD_CONCAT(synod_result_, __LINE__).is_ok()) return SYNOD_CONCAT(synod_result_, __LINE__).status(); \
-  lhs = std::move(SYNOD_CONCAT(synod_result_, __LINE__)).value()
+  lhs = std::move(SYNOD_CONCAT(synod_result_, __LINE__)).value() /* NOLINT(bugprone-macro-parentheses) */

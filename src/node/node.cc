@@ -72,7 +72,7 @@ Status Node::step(const Message& message) {
 
 // ---- Proposals ---------------------------------------------------------------------------------------
 
-Result<Proposal> Node::propose(std::string command, ProposeDone done) {
+Result<Proposal> Node::propose(std::string_view command, ProposeDone done) {
   uint64_t request = next_request_++;
   Result<Proposal> proposal =
       engine_->propose(wrap_command(options_.id, options_.incarnation, request, command));

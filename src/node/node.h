@@ -90,7 +90,7 @@ class Node {
   Status step(const Message& message);
   // On error the proposal was refused and `done` is never called; otherwise `done` is called exactly
   // once (unless the node is destroyed first).
-  Result<Proposal> propose(std::string command, ProposeDone done);
+  Result<Proposal> propose(std::string_view command, ProposeDone done);
   // On error `done` is never called; otherwise exactly once (unless the node is destroyed first).
   Status read(ReadDone done);
   Status transfer_leader(NodeId to) { return engine_->transfer_leader(to); }

@@ -83,8 +83,8 @@ struct SimulatorOptions {
   // Node glue: snapshot and compact every this many applied entries; requests time out after this
   // many ticks.
   uint64_t snapshot_entries = 64;
-  uint64_t segment_bytes = 64 * 1024;     // WAL segment size on the simulated disks
-  uint32_t disk_error_per_million = 300;  // with disk faults: EIO per write and per sync
+  uint64_t segment_bytes = uint64_t{64} << 10U;  // WAL segment size on the simulated disks
+  uint32_t disk_error_per_million = 300;         // with disk faults: EIO per write and per sync
   uint64_t request_timeout_ticks = 50;
 #if SYNOD_BUG_INJECTION
   node::NodeBugs bugs;

@@ -204,7 +204,7 @@ Status Wal::corruption(const Segment& segment, uint64_t offset, const std::strin
           "and add the member back to the cluster, so it copies the log from its peers.");
 }
 
-Status Wal::fail(Status status) {
+Status Wal::fail(const Status& status) {
   SYNOD_ASSERT(!status.is_ok());
   failure_ = Status(status.code(), "the write-ahead log stopped: " + status.message() +
                                        " (never retried: the node must restart and recover from disk)");

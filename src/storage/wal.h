@@ -113,7 +113,7 @@ class Wal {
                       WalContents& contents);
   Status start_segment(Index first_index);
   Status write_batch(const std::string& bytes);
-  Status fail(Status status);
+  Status fail(const Status& status);
   Status corruption(const Segment& segment, uint64_t offset, const std::string& problem) const;
   std::string path(const std::string& name) const { return join_path(options_.dir, name); }
   void encode_batch_header(std::string& out);
