@@ -4,6 +4,7 @@
 //   BM_RawSequential  large writes then one fdatasync: the disk's sequential write bandwidth
 //   BM_WalAppend      the WAL through its group-commit writer with N appenders in a closed loop, each
 //                     submitting one record and waiting until it is durable
+//   BM_WalAppendPipelined  one thread keeping N appends in flight (how the node loop uses it)
 // Files go to $SYNOD_BENCH_DIR (default ./synod-bench-storage), which must be on the disk to measure
 // (not tmpfs). Each benchmark deletes what it wrote.
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -169,6 +171,60 @@ BENCHMARK(BM_WalAppend)
     ->ArgNames({"bytes", "appenders"})
     ->ArgsProduct({{256, 4096}, {1, 8, 64}})
     ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// One thread keeps N appends in flight (submit, and when the oldest is durable submit another), as
+// the server's node loop does: the same group commit without a thread per appender.
+void BM_WalAppendPipelined(benchmark::State& state) {
+  auto bytes = static_cast<size_t>(state.range(0));
+  auto in_flight = static_cast<size_t>(state.range(1));
+  constexpr int kAppendsPerIteration = 2048;
+  PosixFileSystem fs;
+  std::string dir = bench_dir("wal-pipelined");
+  WalOptions options{dir, 1, 1, uint64_t{64} << 20U};
+  options.zero_fill = std::getenv("SYNOD_BENCH_NO_ZERO_FILL") == nullptr;
+  WalContents contents;
+  Result<std::unique_ptr<Wal>> wal = Wal::open(fs, options, contents);
+  if (!wal.is_ok()) {
+    state.SkipWithError(wal.status().to_string().c_str());
+    return;
+  }
+  double groups = 0;
+  double submissions = 0;
+  {
+    WalWriter writer(*wal.value());
+    std::string payload(bytes, 'p');
+    Index next = 1;
+    for (auto _ : state) {
+      std::deque<std::future<Result<Index>>> pending;
+      int submitted = 0;
+      bool failed = false;
+      while (submitted < kAppendsPerIteration || !pending.empty()) {
+        while (submitted < kAppendsPerIteration && pending.size() < in_flight) {
+          pending.push_back(writer.submit({Entry{1, next++, EntryType::kNormal, payload}}, std::nullopt));
+          ++submitted;
+        }
+        failed = failed || !pending.front().get().is_ok();
+        pending.pop_front();
+      }
+      if (failed) {
+        state.SkipWithError("an append failed");
+        break;
+      }
+    }
+    groups = static_cast<double>(writer.groups_written());
+    submissions = static_cast<double>(writer.submissions());
+  }
+  wal.value().reset();
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(state.iterations() * kAppendsPerIteration);
+  state.SetBytesProcessed(state.iterations() * kAppendsPerIteration * static_cast<int64_t>(bytes));
+  state.counters["appends_per_fsync"] = groups == 0 ? 0 : submissions / groups;
+}
+BENCHMARK(BM_WalAppendPipelined)
+    ->ArgNames({"bytes", "in_flight"})
+    ->ArgsProduct({{4096}, {64, 256}})
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
