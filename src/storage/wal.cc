@@ -273,10 +273,17 @@ Status Wal::append(const std::vector<Entry>& entries, const std::optional<HardSt
     SYNOD_ASSERT_MSG(entries.front().index > snapshot_.index && entries.front().index <= last_index_ + 1,
                      "appended entries must continue the log or overwrite part of it");
   }
+  // Where each entry's record sits in the batch, noted while encoding it.
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // (offset in the batch, size)
   auto encode = [&] {
     std::string bytes;
+    spans.clear();
     encode_batch_header(bytes);
-    for (const Entry& entry : entries) encode_record(entry, bytes);
+    for (const Entry& entry : entries) {
+      size_t start = bytes.size();
+      encode_record(entry, bytes);
+      spans.emplace_back(start, bytes.size() - start);
+    }
     if (hard_state) encode_record(*hard_state, bytes);
     return bytes;
   };
@@ -292,13 +299,9 @@ Status Wal::append(const std::vector<Entry>& entries, const std::optional<HardSt
 
   if (!entries.empty()) {
     index_.erase(index_.lower_bound(entries.front().index), index_.end());
-    // Walk the batch again for each record's offset: the sizes are deterministic.
-    uint64_t offset = base + decode_record(bytes).size;  // past the batch record
-    for (const Entry& entry : entries) {
-      DecodedRecord decoded = decode_record(std::string_view(bytes).substr(offset - base));
-      SYNOD_ASSERT(decoded.kind == DecodedRecord::Kind::kRecord);
-      index_[entry.index] = Location{segments_.back().sequence, offset, decoded.size, entry.term};
-      offset += decoded.size;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      index_[entries[i].index] =
+          Location{segments_.back().sequence, base + spans[i].first, spans[i].second, entries[i].term};
     }
     last_index_ = entries.back().index;
     segments_.back().max_index = std::max(segments_.back().max_index, last_index_);
