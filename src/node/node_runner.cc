@@ -1,0 +1,148 @@
+#include "node/node_runner.h"
+
+#include <memory>
+
+namespace synod::node {
+
+NodeRunner::NodeRunner(std::unique_ptr<Node> node, std::chrono::milliseconds tick_interval)
+    : node_(std::move(node)),
+      tick_interval_(tick_interval),
+      status_(node_->status()),
+      thread_([this] { run(); }) {}
+
+NodeRunner::~NodeRunner() {
+  stop();
+}
+
+void NodeRunner::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void NodeRunner::deliver(Message message) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || !failure_.is_ok()) return;  // a stopped node drops messages, as a dead one would
+    inbox_.emplace_back(std::move(message));
+  }
+  wake_.notify_one();
+}
+
+std::future<Result<std::string>> NodeRunner::propose(std::string command) {
+  ProposeRequest request{std::move(command), {}};
+  std::future<Result<std::string>> future = request.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || !failure_.is_ok()) {
+      request.done.set_value(failure_.is_ok() ? Status(ErrorCode::kUnavailable, "the node is stopping")
+                                              : failure_);
+      return future;
+    }
+    inbox_.emplace_back(std::move(request));
+  }
+  wake_.notify_one();
+  return future;
+}
+
+std::future<Result<std::string>> NodeRunner::read(Query query) {
+  ReadRequest request{std::move(query), {}};
+  std::future<Result<std::string>> future = request.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || !failure_.is_ok()) {
+      request.done.set_value(failure_.is_ok() ? Status(ErrorCode::kUnavailable, "the node is stopping")
+                                              : failure_);
+      return future;
+    }
+    inbox_.emplace_back(std::move(request));
+  }
+  wake_.notify_one();
+  return future;
+}
+
+EngineStatus NodeRunner::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+Status NodeRunner::failure() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failure_;
+}
+
+void NodeRunner::handle(Input& input) {
+  if (auto* message = std::get_if<Message>(&input)) {
+    (void)node_->step(*message);  // invalid input is counted by the engine and dropped
+    return;
+  }
+  if (auto* proposal = std::get_if<ProposeRequest>(&input)) {
+    // The promise moves into the callback; shared so the std::function stays copyable.
+    auto done = std::make_shared<std::promise<Result<std::string>>>(std::move(proposal->done));
+    Result<Proposal> accepted = node_->propose(
+        proposal->command, [done](Result<std::string> result) { done->set_value(std::move(result)); });
+    if (!accepted.is_ok()) done->set_value(accepted.status());
+    return;
+  }
+  auto& read = std::get<ReadRequest>(input);
+  auto done = std::make_shared<std::promise<Result<std::string>>>(std::move(read.done));
+  Query query = std::move(read.query);
+  Status asked = node_->read([done, query](const Status& status) {
+    if (status.is_ok()) {
+      done->set_value(query());
+    } else {
+      done->set_value(status);
+    }
+  });
+  if (!asked.is_ok()) done->set_value(asked);
+}
+
+void NodeRunner::run() {
+  auto next_tick = std::chrono::steady_clock::now() + tick_interval_;
+  while (true) {
+    std::deque<Input> batch;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_until(lock, next_tick, [this] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) break;
+      batch.swap(inbox_);
+    }
+    for (Input& input : batch) handle(input);
+    if (std::chrono::steady_clock::now() >= next_tick) {
+      node_->tick();
+      next_tick += tick_interval_;
+      // A loop that fell behind (a long fsync) does not replay the ticks it missed in a burst.
+      auto now = std::chrono::steady_clock::now();
+      if (next_tick < now) next_tick = now + tick_interval_;
+    }
+    Status status = node_->process_ready();
+    EngineStatus engine_status = node_->status();
+    std::lock_guard<std::mutex> lock(mutex_);
+    status_ = engine_status;
+    if (!status.is_ok()) {
+      failure_ = Status(status.code(), "the node stopped: " + status.message());
+      break;
+    }
+  }
+  Status why = failure();
+  fail_everything(why.is_ok() ? Status(ErrorCode::kUnavailable, "the node stopped") : why);
+}
+
+void NodeRunner::fail_everything(const Status& status) {
+  node_->fail_pending(status);
+  std::deque<Input> left;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    left.swap(inbox_);
+    stopping_ = true;
+  }
+  for (Input& input : left) {
+    if (auto* proposal = std::get_if<ProposeRequest>(&input)) proposal->done.set_value(status);
+    if (auto* read = std::get_if<ReadRequest>(&input)) read->done.set_value(status);
+  }
+}
+
+}  // namespace synod::node

@@ -1,0 +1,76 @@
+// NodeRunner: the node loop of a real server. One thread owns a Node (node/node.h) and everything it
+// drives; other threads hand it peer messages, proposals and reads through a queue and get futures
+// back. Each turn the loop drains everything queued (so inputs are batched), ticks when a tick is due,
+// and handles the resulting Ready once.
+//
+// The deterministic work stays in Node, which the simulator drives directly; this class only adds the
+// thread, the queue and the clock. A storage error stops the loop (an fsync is never retried): every
+// pending and later request fails with that error, and the process must restart from its disk.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "base/status.h"
+#include "node/node.h"
+
+namespace synod::node {
+
+class NodeRunner {
+ public:
+  // A read runs `query` against the state machine on the loop thread once it is linearizable.
+  using Query = std::function<std::string()>;
+
+  NodeRunner(std::unique_ptr<Node> node, std::chrono::milliseconds tick_interval);
+  ~NodeRunner();  // stops the loop; pending requests fail with kUnavailable
+  NodeRunner(const NodeRunner&) = delete;
+  NodeRunner& operator=(const NodeRunner&) = delete;
+
+  // Thread-safe inputs.
+  void deliver(Message message);
+  std::future<Result<std::string>> propose(std::string command);
+  std::future<Result<std::string>> read(Query query);
+  // The engine's status as of the loop's last turn.
+  EngineStatus status() const;
+  // Why the loop stopped (ok while it runs).
+  Status failure() const;
+
+  // Stops the loop and waits for it. Never call it from a query (it runs on the loop thread).
+  void stop();
+
+ private:
+  struct ProposeRequest {
+    std::string command;
+    std::promise<Result<std::string>> done;
+  };
+  struct ReadRequest {
+    Query query;
+    std::promise<Result<std::string>> done;
+  };
+  using Input = std::variant<Message, ProposeRequest, ReadRequest>;
+
+  void run();
+  void handle(Input& input);
+  void fail_everything(const Status& status);
+
+  std::unique_ptr<Node> node_;
+  std::chrono::milliseconds tick_interval_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Input> inbox_;
+  bool stopping_ = false;
+  Status failure_;
+  EngineStatus status_;
+  std::thread thread_;  // last: starts once everything above is ready
+};
+
+}  // namespace synod::node
