@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -173,13 +174,73 @@ BENCHMARK(BM_WalAppend)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
+// Times the writes and syncs underneath the log, to see where a group's time goes.
+class TimedFileSystem final : public FileSystem {
+ public:
+  explicit TimedFileSystem(FileSystem& inner) : inner_(inner) {}
+  struct Totals {
+    std::atomic<uint64_t> write_ns{0};
+    std::atomic<uint64_t> sync_ns{0};
+    std::atomic<uint64_t> syncs{0};
+  };
+  Totals totals;
+
+  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
+    Result<std::unique_ptr<File>> file = inner_.open(path, mode);
+    if (!file.is_ok()) return file;
+    return std::unique_ptr<File>(std::make_unique<TimedFile>(std::move(file).value(), totals));
+  }
+  Status remove(const std::string& path) override { return inner_.remove(path); }
+  Status rename(const std::string& from, const std::string& to) override { return inner_.rename(from, to); }
+  Result<std::vector<std::string>> list(const std::string& dir) override { return inner_.list(dir); }
+  Status make_dirs(const std::string& dir) override { return inner_.make_dirs(dir); }
+  Status sync_dir(const std::string& dir) override { return inner_.sync_dir(dir); }
+  bool exists(const std::string& path) override { return inner_.exists(path); }
+
+ private:
+  class TimedFile final : public File {
+   public:
+    TimedFile(std::unique_ptr<File> inner, Totals& totals) : inner_(std::move(inner)), totals_(totals) {}
+    Status write_at(uint64_t offset, std::string_view data) override {
+      auto start = std::chrono::steady_clock::now();
+      Status status = inner_->write_at(offset, data);
+      totals_.write_ns += elapsed(start);
+      return status;
+    }
+    Result<std::string> read_at(uint64_t offset, size_t length) override {
+      return inner_->read_at(offset, length);
+    }
+    Status sync() override {
+      auto start = std::chrono::steady_clock::now();
+      Status status = inner_->sync();
+      totals_.sync_ns += elapsed(start);
+      ++totals_.syncs;
+      return status;
+    }
+    Status truncate(uint64_t size) override { return inner_->truncate(size); }
+    Status preallocate(uint64_t size) override { return inner_->preallocate(size); }
+    Result<uint64_t> size() override { return inner_->size(); }
+
+   private:
+    static uint64_t elapsed(std::chrono::steady_clock::time_point start) {
+      return static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
+    std::unique_ptr<File> inner_;
+    Totals& totals_;
+  };
+  FileSystem& inner_;
+};
+
 // One thread keeps N appends in flight (submit, and when the oldest is durable submit another), as
 // the server's node loop does: the same group commit without a thread per appender.
 void BM_WalAppendPipelined(benchmark::State& state) {
   auto bytes = static_cast<size_t>(state.range(0));
   auto in_flight = static_cast<size_t>(state.range(1));
   constexpr int kAppendsPerIteration = 2048;
-  PosixFileSystem fs;
+  PosixFileSystem posix;
+  TimedFileSystem fs(posix);
   std::string dir = bench_dir("wal-pipelined");
   WalOptions options{dir, 1, 1, uint64_t{64} << 20U};
   options.zero_fill = std::getenv("SYNOD_BENCH_NO_ZERO_FILL") == nullptr;
@@ -220,6 +281,11 @@ void BM_WalAppendPipelined(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kAppendsPerIteration);
   state.SetBytesProcessed(state.iterations() * kAppendsPerIteration * static_cast<int64_t>(bytes));
   state.counters["appends_per_fsync"] = groups == 0 ? 0 : submissions / groups;
+  double syncs = static_cast<double>(fs.totals.syncs.load());
+  if (syncs > 0) {
+    state.counters["write_us_per_sync"] = static_cast<double>(fs.totals.write_ns.load()) / 1000.0 / syncs;
+    state.counters["sync_us_per_sync"] = static_cast<double>(fs.totals.sync_ns.load()) / 1000.0 / syncs;
+  }
 }
 BENCHMARK(BM_WalAppendPipelined)
     ->ArgNames({"bytes", "in_flight"})
