@@ -32,8 +32,8 @@ void NodeRunner::deliver(Message message) {
   wake_.notify_one();
 }
 
-std::future<Result<std::string>> NodeRunner::propose(std::string command) {
-  ProposeRequest request{std::move(command), {}};
+template <typename Request>
+std::future<Result<std::string>> NodeRunner::enqueue(Request request) {
   std::future<Result<std::string>> future = request.done.get_future();
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -48,20 +48,12 @@ std::future<Result<std::string>> NodeRunner::propose(std::string command) {
   return future;
 }
 
+std::future<Result<std::string>> NodeRunner::propose(std::string command) {
+  return enqueue(ProposeRequest{std::move(command), {}});
+}
+
 std::future<Result<std::string>> NodeRunner::read(Query query) {
-  ReadRequest request{std::move(query), {}};
-  std::future<Result<std::string>> future = request.done.get_future();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ || !failure_.is_ok()) {
-      request.done.set_value(failure_.is_ok() ? Status(ErrorCode::kUnavailable, "the node is stopping")
-                                              : failure_);
-      return future;
-    }
-    inbox_.emplace_back(std::move(request));
-  }
-  wake_.notify_one();
-  return future;
+  return enqueue(ReadRequest{std::move(query), {}});
 }
 
 EngineStatus NodeRunner::status() const {

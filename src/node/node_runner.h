@@ -58,6 +58,9 @@ class NodeRunner {
   };
   using Input = std::variant<Message, ProposeRequest, ReadRequest>;
 
+  // Queues a request whose future answers it, or answers it at once if the loop has stopped.
+  template <typename Request>
+  std::future<Result<std::string>> enqueue(Request request);
   void run();
   void handle(Input& input);
   void fail_everything(const Status& status);

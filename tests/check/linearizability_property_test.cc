@@ -18,6 +18,7 @@
 
 #include "brute_force.h"
 #include "check/linearizability.h"
+#include "support/rapidcheck_gtest.h"
 
 namespace synod::check::test {
 namespace {
@@ -193,21 +194,11 @@ void check_counterexample(const History& history, const CheckResult& result) {
   RC_ASSERT(!describe_result(result, history).empty());
 }
 
-void expect_success(const rc::detail::TestResult& result, int cases) {
-  rc::detail::printResultMessage(result, std::cout);
-  std::cout << '\n';
-  ASSERT_TRUE(result.is<rc::detail::SuccessResult>());
-  EXPECT_EQ(result.get<rc::detail::SuccessResult>().numSuccess, cases);
-}
+using testing_support::expect_success;
 
 template <typename Property>
 rc::detail::TestResult check(const std::string& id, int cases, uint64_t seed, Property property) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = cases;
-  rc::detail::TestMetadata metadata;
-  metadata.id = id;
-  return rc::detail::checkTestable(property, metadata, params);
+  return testing_support::check_property(id, cases, seed, property);
 }
 
 TEST(LinearizabilityProperty, agreesWithBruteForceOnSmallMutatedHistories) {

@@ -16,17 +16,24 @@ Snapshot big_snapshot() {
   return snapshot;
 }
 
-TEST(SnapshotStream, chunksRebuildTheSnapshotExactly) {
+// A leader's and a follower's snapshot directories on their own disks, the leader holding a snapshot.
+class SnapshotStream : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(leader.open(notes).is_ok());
+    ASSERT_TRUE(follower.open(notes).is_ok());
+    ASSERT_TRUE(leader.save(snapshot).is_ok());
+  }
+
   sim::FaultyFileSystem leader_disk;
   sim::FaultyFileSystem follower_disk;
-  SnapshotStore leader(leader_disk, "/snap");
-  SnapshotStore follower(follower_disk, "/snap");
+  SnapshotStore leader{leader_disk, "/snap"};
+  SnapshotStore follower{follower_disk, "/snap"};
   std::vector<std::string> notes;
-  ASSERT_TRUE(leader.open(notes).is_ok());
-  ASSERT_TRUE(follower.open(notes).is_ok());
   Snapshot snapshot = big_snapshot();
-  ASSERT_TRUE(leader.save(snapshot).is_ok());
+};
 
+TEST_F(SnapshotStream, chunksRebuildTheSnapshotExactly) {
   uint64_t size = leader.file_size(snapshot.meta).value();
   std::unique_ptr<SnapshotReceiver> receiver = SnapshotReceiver::start(follower, snapshot.meta).value();
   for (uint64_t offset = 0; offset < size; offset += 4096) {
@@ -42,16 +49,7 @@ TEST(SnapshotStream, chunksRebuildTheSnapshotExactly) {
   EXPECT_EQ(*loaded, snapshot);
 }
 
-TEST(SnapshotStream, chunksOutOfOrderAndDamagedStreamsAreRefused) {
-  sim::FaultyFileSystem leader_disk;
-  sim::FaultyFileSystem follower_disk;
-  SnapshotStore leader(leader_disk, "/snap");
-  SnapshotStore follower(follower_disk, "/snap");
-  std::vector<std::string> notes;
-  ASSERT_TRUE(leader.open(notes).is_ok());
-  ASSERT_TRUE(follower.open(notes).is_ok());
-  Snapshot snapshot = big_snapshot();
-  ASSERT_TRUE(leader.save(snapshot).is_ok());
+TEST_F(SnapshotStream, chunksOutOfOrderAndDamagedStreamsAreRefused) {
   uint64_t size = leader.file_size(snapshot.meta).value();
 
   std::unique_ptr<SnapshotReceiver> receiver = SnapshotReceiver::start(follower, snapshot.meta).value();

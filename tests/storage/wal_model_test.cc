@@ -38,6 +38,7 @@
 #include "sim/durable_store.h"
 #include "sim/faulty_file_system.h"
 #include "storage/disk_storage.h"
+#include "support/rapidcheck_gtest.h"
 
 namespace synod::storage {
 namespace {
@@ -712,21 +713,11 @@ void survives_disk_faults() {
 
 // ---------------------------------------------------------------------------------------------------
 
-void expect_success(const rc::detail::TestResult& result, int cases) {
-  rc::detail::printResultMessage(result, std::cout);
-  std::cout << '\n';
-  ASSERT_TRUE(result.is<rc::detail::SuccessResult>());
-  EXPECT_EQ(result.get<rc::detail::SuccessResult>().numSuccess, cases);
-}
+using testing_support::expect_success;
 
 template <typename Property>
 rc::detail::TestResult check(const std::string& id, int cases, uint64_t seed, Property property) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = cases;
-  rc::detail::TestMetadata metadata;
-  metadata.id = id;
-  return rc::detail::checkTestable(property, metadata, params);
+  return testing_support::check_property(id, cases, seed, property);
 }
 
 TEST(WalModelProperty, agreesWithTheModelThroughRestartsAndCrashes) {

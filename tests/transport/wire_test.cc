@@ -7,6 +7,7 @@
 #include <rapidcheck.h>
 
 #include "base/random.h"
+#include "support/rapidcheck_gtest.h"
 
 namespace synod::transport {
 namespace {
@@ -56,35 +57,31 @@ TEST(Wire, everyMessageTypeRoundTripsWithEveryField) {
 }
 
 TEST(Wire, randomMessagesRoundTrip) {
-  rc::detail::TestParams params;
-  params.seed = 11;
-  params.maxSuccess = 500;
-  rc::detail::TestMetadata metadata;
-  metadata.id = "wire round trip";
-  auto result = rc::detail::checkTestable(
-      [] {
-        Message message;
-        message.type = static_cast<MessageType>(*rc::gen::inRange(0, kMessageTypeCount));
-        message.from = *rc::gen::arbitrary<uint64_t>();
-        message.to = *rc::gen::arbitrary<uint64_t>();
-        message.term = *rc::gen::arbitrary<uint64_t>();
-        message.index = *rc::gen::arbitrary<uint64_t>();
-        message.reject = *rc::gen::arbitrary<bool>();
-        message.context = *rc::gen::arbitrary<std::string>();
-        int count = *rc::gen::inRange(0, 5);
-        for (int i = 0; i < count; ++i) {
-          message.entries.push_back(Entry{*rc::gen::arbitrary<uint64_t>(), *rc::gen::arbitrary<uint64_t>(),
-                                          *rc::gen::element(EntryType::kNormal, EntryType::kNoop),
-                                          *rc::gen::arbitrary<std::string>()});
-        }
-        Result<Message> decoded = decode_message(encode_message(message));
-        RC_ASSERT(decoded.is_ok());
-        RC_ASSERT(same(decoded.value(), message));
-      },
-      metadata, params);
-  rc::detail::printResultMessage(result, std::cout);
-  std::cout << '\n';
-  ASSERT_TRUE(result.is<rc::detail::SuccessResult>());
+  constexpr int kCases = 500;
+  testing_support::expect_success(
+      testing_support::check_property(
+          "wire round trip", kCases, 11,
+          [] {
+            Message message;
+            message.type = static_cast<MessageType>(*rc::gen::inRange(0, kMessageTypeCount));
+            message.from = *rc::gen::arbitrary<uint64_t>();
+            message.to = *rc::gen::arbitrary<uint64_t>();
+            message.term = *rc::gen::arbitrary<uint64_t>();
+            message.index = *rc::gen::arbitrary<uint64_t>();
+            message.reject = *rc::gen::arbitrary<bool>();
+            message.context = *rc::gen::arbitrary<std::string>();
+            int count = *rc::gen::inRange(0, 5);
+            for (int i = 0; i < count; ++i) {
+              message.entries.push_back(Entry{*rc::gen::arbitrary<uint64_t>(),
+                                              *rc::gen::arbitrary<uint64_t>(),
+                                              *rc::gen::element(EntryType::kNormal, EntryType::kNoop),
+                                              *rc::gen::arbitrary<std::string>()});
+            }
+            Result<Message> decoded = decode_message(encode_message(message));
+            RC_ASSERT(decoded.is_ok());
+            RC_ASSERT(same(decoded.value(), message));
+          }),
+      kCases);
 }
 
 TEST(Wire, aHelloFromAnotherClusterVersionOrMemberIsRefusedWithTheReason) {
