@@ -115,11 +115,9 @@ Status DiskStorage::keep_snapshot(const Snapshot& snapshot) {
   // The file first, then the marker: a marker never points at a snapshot that is not durable.
   Status status = snapshots_.save(snapshot);
   if (status.is_ok()) status = wal_->append_snapshot(SnapshotRecord{snapshot.meta.index, snapshot.meta.term});
-  if (status.is_ok()) status = snapshots_.retain(options_.snapshots_kept);
   if (!status.is_ok()) return status;
   // Entries after the oldest snapshot kept must stay, so that one can stand in for a damaged newer one.
-  SYNOD_TRY_ASSIGN(std::vector<SnapshotMeta> kept, snapshots_.list());
-  Index oldest = kept.empty() ? 0 : kept.back().index;
+  SYNOD_TRY_ASSIGN(Index oldest, snapshots_.retain(options_.snapshots_kept));
   return wal_->release_through(oldest);
 }
 

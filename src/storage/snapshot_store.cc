@@ -139,14 +139,18 @@ Result<std::optional<Snapshot>> SnapshotStore::load_newest(std::vector<std::stri
   return std::optional<Snapshot>();
 }
 
-Status SnapshotStore::retain(size_t keep) {
+Result<Index> SnapshotStore::retain(size_t keep) {
   SYNOD_TRY_ASSIGN(std::vector<SnapshotMeta> metas, list());
   for (size_t i = keep; i < metas.size(); ++i) {
     Status removed = fs_.remove(path(metas[i].index, metas[i].term));
     if (!removed.is_ok()) return removed;
   }
-  if (metas.size() > keep) return fs_.sync_dir(dir_);
-  return Status::ok();
+  if (metas.size() > keep) {
+    Status synced = fs_.sync_dir(dir_);
+    if (!synced.is_ok()) return synced;
+  }
+  size_t kept = std::min(keep, metas.size());
+  return kept == 0 ? Index{0} : metas[kept - 1].index;
 }
 
 Result<uint64_t> SnapshotStore::file_size(const SnapshotMeta& meta) {

@@ -35,8 +35,9 @@ class SnapshotStore {
   Result<std::optional<Snapshot>> load_newest(std::vector<std::string>& notes);
   // The (index, term) of every snapshot file, newest first, without reading them.
   Result<std::vector<SnapshotMeta>> list();
-  // Removes every snapshot file older than the `keep` newest.
-  Status retain(size_t keep);
+  // Removes every snapshot file older than the `keep` newest. Returns the index of the oldest one kept
+  // (0 if none).
+  Result<Index> retain(size_t keep);
 
   // Streaming to a follower that fell behind: the stored file of the snapshot at `meta`, in chunks.
   // The follower rebuilds it with a SnapshotReceiver, which checks the whole file's checksum.

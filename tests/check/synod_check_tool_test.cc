@@ -10,12 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include "support/run_tool.h"
+
 namespace {
 
-struct ToolRun {
-  int exit_status = -1;
-  std::string output;  // stdout and stderr together
-};
+using synod::testing_support::ToolRun;
 
 class SynodCheckTool : public testing::Test {
  protected:
@@ -34,16 +33,7 @@ class SynodCheckTool : public testing::Test {
   }
 
   static ToolRun run_tool(const std::string& arguments) {
-    std::string command = std::string(SYNOD_CHECK_TOOL) + " " + arguments + " 2>&1";
-    ToolRun result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[4096];
-    size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, got);
-    int status = ::pclose(pipe);
-    result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return synod::testing_support::run_tool(SYNOD_CHECK_TOOL, arguments);
   }
 
   std::filesystem::path directory_;

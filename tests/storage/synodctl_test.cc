@@ -12,26 +12,15 @@
 #include "storage/disk_storage.h"
 #include "storage/posix_file_system.h"
 #include "storage/segment.h"
+#include "support/run_tool.h"
 
 namespace synod::storage {
 namespace {
 
-struct ToolRun {
-  int exit_code = -1;
-  std::string output;
-};
+using testing_support::ToolRun;
 
 ToolRun run_synodctl(const std::string& args) {
-  ToolRun run;
-  std::string command = std::string(SYNODCTL) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  while (size_t got = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    run.output.append(buffer.data(), got);
-  int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return testing_support::run_tool(SYNODCTL, args);
 }
 
 class SynodctlTest : public ::testing::Test {
@@ -64,7 +53,7 @@ class SynodctlTest : public ::testing::Test {
 
 TEST_F(SynodctlTest, aHealthyMemberIsReported) {
   ToolRun run = run_synodctl("wal verify " + dir_);
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.exit_status, 0) << run.output;
   EXPECT_NE(run.output.find("cluster 42, node 3"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("entries: 1 .. 5 (last term 2)"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("hard state: term 2, vote 3, commit 4"), std::string::npos) << run.output;
@@ -76,7 +65,7 @@ TEST_F(SynodctlTest, corruptionIsNamedWithItsFileAndOffset) {
   ASSERT_TRUE(file->write_at(kSegmentHeaderBytes + 2, "\x55").is_ok());
   file.reset();
   ToolRun run = run_synodctl("wal verify " + dir_);
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.exit_status, 1) << run.output;
   EXPECT_NE(run.output.find("CORRUPT"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find(segment() + " at offset " + std::to_string(kSegmentHeaderBytes)),
             std::string::npos)
@@ -92,16 +81,16 @@ TEST_F(SynodctlTest, aTornTailIsReportedButLeftAlone) {
   std::string before = file->read_at(0, 1 << 20).value();
   file.reset();
   ToolRun run = run_synodctl("wal verify " + dir_);
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.exit_status, 0) << run.output;
   EXPECT_NE(run.output.find("would truncate a torn tail"), std::string::npos) << run.output;
   EXPECT_EQ(fs_.open(segment(), OpenMode::kReadOnly).value()->read_at(0, 1 << 20).value(), before)
       << "verify must not change the directory";
 }
 
 TEST(Synodctl, badUsageAndMissingDirectoriesAreClearErrors) {
-  EXPECT_EQ(run_synodctl("wal frobnicate /tmp").exit_code, 2);
+  EXPECT_EQ(run_synodctl("wal frobnicate /tmp").exit_status, 2);
   ToolRun run = run_synodctl("wal verify /nonexistent-synod-dir");
-  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.exit_status, 1);
   EXPECT_NE(run.output.find("not a Synod data directory"), std::string::npos) << run.output;
 }
 
