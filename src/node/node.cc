@@ -200,9 +200,19 @@ void Node::serve_reads() {
 Status Node::process_ready() {
   while (engine_->has_ready()) {
     Ready ready = engine_->ready();
+    // A leader's replication traffic leaves before its own fsync, so followers write in parallel with
+    // it (Raft thesis 10.2.1); everything else (votes, acknowledgements) waits for the disk.
+    std::vector<Message> after_persist;
+    for (Message& message : ready.messages) {
+      if (may_send_before_persist(message)) {
+        outbox_(std::move(message));
+      } else {
+        after_persist.push_back(std::move(message));
+      }
+    }
     Status persisted = storage_.persist(ready);
     if (!persisted.is_ok()) return persisted;
-    for (Message& message : ready.messages) outbox_(std::move(message));
+    for (Message& message : after_persist) outbox_(std::move(message));
     if (ready.snapshot) {
       Status installed = install_snapshot(*ready.snapshot);
       if (!installed.is_ok()) return installed;

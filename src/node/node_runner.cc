@@ -33,27 +33,46 @@ void NodeRunner::deliver(Message message) {
 }
 
 template <typename Request>
-std::future<Result<std::string>> NodeRunner::enqueue(Request request) {
-  std::future<Result<std::string>> future = request.done.get_future();
+void NodeRunner::enqueue(Request request) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_ || !failure_.is_ok()) {
-      request.done.set_value(failure_.is_ok() ? Status(ErrorCode::kUnavailable, "the node is stopping")
-                                              : failure_);
-      return future;
+      Status why = failure_.is_ok() ? Status(ErrorCode::kUnavailable, "the node is stopping") : failure_;
+      request.done(why);
+      return;
     }
     inbox_.emplace_back(std::move(request));
   }
   wake_.notify_one();
-  return future;
 }
 
+void NodeRunner::propose(std::string command, Done done) {
+  enqueue(ProposeRequest{std::move(command), std::move(done)});
+}
+
+void NodeRunner::read(Query query, Consistency consistency, Done done) {
+  enqueue(ReadRequest{std::move(query), consistency, std::move(done)});
+}
+
+namespace {
+// A Done that fulfils a promise; shared so the std::function stays copyable.
+std::pair<NodeRunner::Done, std::future<Result<std::string>>> promised() {
+  auto promise = std::make_shared<std::promise<Result<std::string>>>();
+  std::future<Result<std::string>> future = promise->get_future();
+  return {[promise](Result<std::string> result) { promise->set_value(std::move(result)); }, std::move(future)};
+}
+}  // namespace
+
 std::future<Result<std::string>> NodeRunner::propose(std::string command) {
-  return enqueue(ProposeRequest{std::move(command), {}});
+  auto [done, future] = promised();
+  propose(std::move(command), std::move(done));
+  return std::move(future);
 }
 
 std::future<Result<std::string>> NodeRunner::read(Query query) {
-  return enqueue(ReadRequest{std::move(query), {}});
+  auto [done, future] = promised();
+  read(std::move(query), Consistency::kLinearizable, std::move(done));
+  return std::move(future);
 }
 
 EngineStatus NodeRunner::status() const {
@@ -72,24 +91,24 @@ void NodeRunner::handle(Input& input) {
     return;
   }
   if (auto* proposal = std::get_if<ProposeRequest>(&input)) {
-    // The promise moves into the callback; shared so the std::function stays copyable.
-    auto done = std::make_shared<std::promise<Result<std::string>>>(std::move(proposal->done));
-    Result<Proposal> accepted = node_->propose(
-        proposal->command, [done](Result<std::string> result) { done->set_value(std::move(result)); });
-    if (!accepted.is_ok()) done->set_value(accepted.status());
+    Done done = std::move(proposal->done);
+    Result<Proposal> accepted = node_->propose(proposal->command, done);
+    if (!accepted.is_ok()) done(accepted.status());
     return;
   }
   auto& read = std::get<ReadRequest>(input);
-  auto done = std::make_shared<std::promise<Result<std::string>>>(std::move(read.done));
-  Query query = std::move(read.query);
-  Status asked = node_->read([done, query](const Status& status) {
+  if (read.consistency == Consistency::kSerializable) {
+    read.done(read.query());
+    return;
+  }
+  Status asked = node_->read([done = read.done, query = read.query](const Status& status) {
     if (status.is_ok()) {
-      done->set_value(query());
+      done(query());
     } else {
-      done->set_value(status);
+      done(status);
     }
   });
-  if (!asked.is_ok()) done->set_value(asked);
+  if (!asked.is_ok()) read.done(asked);
 }
 
 void NodeRunner::run() {
@@ -132,8 +151,8 @@ void NodeRunner::fail_everything(const Status& status) {
     stopping_ = true;
   }
   for (Input& input : left) {
-    if (auto* proposal = std::get_if<ProposeRequest>(&input)) proposal->done.set_value(status);
-    if (auto* read = std::get_if<ReadRequest>(&input)) read->done.set_value(status);
+    if (auto* proposal = std::get_if<ProposeRequest>(&input)) proposal->done(status);
+    if (auto* read = std::get_if<ReadRequest>(&input)) read->done(status);
   }
 }
 

@@ -27,8 +27,13 @@ namespace synod::node {
 
 class NodeRunner {
  public:
-  // A read runs `query` against the state machine on the loop thread once it is linearizable.
+  // A read runs `query` against the state machine on the loop thread once it may: after a read index
+  // was confirmed and applied (linearizable), or at once (serializable: possibly stale).
   using Query = std::function<std::string()>;
+  // Called exactly once, on the loop thread (or on the caller's thread if the loop has stopped).
+  // Must not block: the whole node waits for it.
+  using Done = std::function<void(Result<std::string>)>;
+  enum class Consistency { kLinearizable, kSerializable };
 
   NodeRunner(std::unique_ptr<Node> node, std::chrono::milliseconds tick_interval);
   ~NodeRunner();  // stops the loop; pending requests fail with kUnavailable
@@ -37,6 +42,9 @@ class NodeRunner {
 
   // Thread-safe inputs.
   void deliver(Message message);
+  void propose(std::string command, Done done);
+  void read(Query query, Consistency consistency, Done done);
+  // The same, for callers that wait.
   std::future<Result<std::string>> propose(std::string command);
   std::future<Result<std::string>> read(Query query);
   // The engine's status as of the loop's last turn.
@@ -50,17 +58,18 @@ class NodeRunner {
  private:
   struct ProposeRequest {
     std::string command;
-    std::promise<Result<std::string>> done;
+    Done done;
   };
   struct ReadRequest {
     Query query;
-    std::promise<Result<std::string>> done;
+    Consistency consistency;
+    Done done;
   };
   using Input = std::variant<Message, ProposeRequest, ReadRequest>;
 
-  // Queues a request whose future answers it, or answers it at once if the loop has stopped.
+  // Queues a request, or answers it at once if the loop has stopped.
   template <typename Request>
-  std::future<Result<std::string>> enqueue(Request request);
+  void enqueue(Request request);
   void run();
   void handle(Input& input);
   void fail_everything(const Status& status);
