@@ -88,3 +88,10 @@ class [[nodiscard]] Result {
   auto SYNOD_CONCAT(synod_result_, __LINE__) = (expr);                                                       \
   if (!SYNOD_CONCAT(synod_result_, __LINE__).is_ok()) return SYNOD_CONCAT(synod_result_, __LINE__).status(); \
   lhs = std::move(SYNOD_CONCAT(synod_result_, __LINE__)).value() /* NOLINT(bugprone-macro-parentheses) */
+
+// Evaluates `expr` (a Status) and returns it from the enclosing function if it is an error.
+#define SYNOD_TRY(expr)                               \
+  do {                                                \
+    ::synod::Status synod_status_ = (expr);           \
+    if (!synod_status_.is_ok()) return synod_status_; \
+  } while (false)

@@ -16,6 +16,7 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
   wal_options.node_id = options.node_id;
   wal_options.segment_bytes = options.segment_bytes;
   wal_options.read_only = options.read_only;
+  wal_options.on_sync = options.on_sync;
 #if SYNOD_BUG_INJECTION
   wal_options.bug_skip_sync = options.bug_skip_sync;
 #endif

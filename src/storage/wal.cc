@@ -252,6 +252,8 @@ Status Wal::start_segment(Index first_index) {
 }
 
 Status Wal::write_batch(const std::string& bytes) {
+  std::chrono::steady_clock::time_point started;
+  if (options_.on_sync) started = std::chrono::steady_clock::now();
   Status status = current_->write_at(write_offset_, bytes);
 #if SYNOD_BUG_INJECTION
   bool skip_sync = options_.bug_skip_sync;
@@ -260,6 +262,7 @@ Status Wal::write_batch(const std::string& bytes) {
 #endif
   if (status.is_ok() && !skip_sync) status = current_->sync();
   if (!status.is_ok()) return fail(status);
+  if (options_.on_sync) options_.on_sync(bytes.size(), std::chrono::steady_clock::now() - started);
   write_offset_ += bytes.size();
   synced_offset_ = write_offset_;
   return Status::ok();

@@ -18,7 +18,9 @@
 // Entries must run without a gap from the snapshot marker (or the first segment's first index).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +45,9 @@ struct WalOptions {
   // Write zeros over a new segment instead of only reserving it (costs one sequential write per
   // segment; makes every later sync cheaper on ext4). Tests on small in-memory disks turn it off.
   bool zero_fill = true;
+  // Told how long each batch's write and sync took (for the server's fsync histogram and slow-disk
+  // logs). Only a real server sets it: the wall clock never reaches the simulator through here.
+  std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync;
 #if SYNOD_BUG_INJECTION
   // Test-only: acknowledge batches without syncing them, to prove crash tests catch a lost write.
   bool bug_skip_sync = false;

@@ -1,0 +1,413 @@
+#include "server/server.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "api/backend.h"
+#include "api/services.h"
+#include "kv/mvcc_store.h"
+#include "metrics/http_server.h"
+#include "node/node_runner.h"
+#include "raft/raft.h"
+#include "server/log.h"
+#include "server/member_dir.h"
+#include "server/server_metrics.h"
+#include "storage/disk_storage.h"
+#include "storage/posix_file_system.h"
+#include "transport/tcp_transport.h"
+
+namespace synod::server {
+
+namespace {
+
+// The etcd API's view of this member: proposals and reads go to the node loop, counted for /metrics.
+class NodeBackend final : public api::Backend {
+ public:
+  NodeBackend(node::NodeRunner& runner, ServerMetrics& metrics, const MemberMeta& meta,
+              std::vector<std::string> client_urls)
+      : runner_(runner), metrics_(metrics), meta_(meta), client_urls_(std::move(client_urls)) {}
+
+  void propose(std::string command, Done done) override {
+    runner_.propose(std::move(command), [this, done = std::move(done)](Result<std::string> result) {
+      (result.is_ok() ? metrics_.proposals_committed : metrics_.proposals_failed).inc();
+      done(std::move(result));
+    });
+  }
+
+  void read(Query query, bool linearizable, Done done) override {
+    runner_.read(std::move(query),
+                 linearizable ? node::NodeRunner::Consistency::kLinearizable
+                              : node::NodeRunner::Consistency::kSerializable,
+                 std::move(done));
+  }
+
+  api::HeaderInfo header() const override {
+    EngineStatus status = runner_.status();
+    return api::HeaderInfo{meta_.cluster_id, meta_.member_id, status.term};
+  }
+
+  api::MemberStatus status() const override {
+    EngineStatus status = runner_.status();
+    api::MemberStatus out;
+    out.leader = status.leader;
+    out.term = status.term;
+    out.commit_index = status.commit;
+    out.applied_index = status.applied;
+    return out;
+  }
+
+  std::vector<api::MemberInfo> members() const override {
+    std::vector<api::MemberInfo> out;
+    for (const ClusterMember& member : meta_.members) {
+      api::MemberInfo info;
+      info.id = member.id;
+      info.name = member.name;
+      for (const Url& url : member.peer_urls) info.peer_urls.push_back(url.text());
+      if (member.id == meta_.member_id) info.client_urls = client_urls_;
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+
+ private:
+  node::NodeRunner& runner_;
+  ServerMetrics& metrics_;
+  const MemberMeta& meta_;
+  std::vector<std::string> client_urls_;
+};
+
+std::string describe(const transport::TransportEvent& event);
+
+}  // namespace
+
+struct Server::Parts {
+  ServerConfig config;
+  storage::PosixFileSystem fs;
+  MemberMeta meta;
+  metrics::Registry registry;
+  std::unique_ptr<ServerMetrics> metrics;
+  std::unique_ptr<storage::DiskStorage> storage;
+  std::unique_ptr<kv::MvccStore> store;
+  std::unique_ptr<transport::TcpTransport> transport;
+  std::atomic<node::NodeRunner*> inbox{nullptr};
+  std::unique_ptr<node::NodeRunner> runner;
+  std::unique_ptr<NodeBackend> backend;
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<grpc::Server> grpc_server;
+  std::vector<int> selected_ports;  // filled in by gRPC when it binds
+  std::vector<uint16_t> client_ports;
+  std::unique_ptr<metrics::HttpServer> http;
+  uint16_t metrics_port = 0;
+
+  // The watcher: logs leader changes and snapshots, notices a stopped node loop.
+  std::thread watcher;
+  std::mutex watcher_mutex;
+  std::condition_variable watcher_wake;
+  bool stopping = false;
+  bool stopped = false;
+
+  void watch();
+};
+
+Server::Server() : parts_(std::make_unique<Parts>()) {}
+
+Server::~Server() {
+  stop();
+}
+
+Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
+  std::unique_ptr<Server> server(new Server());
+  Parts& p = *server->parts_;
+  p.config = config;
+  p.metrics = std::make_unique<ServerMetrics>(p.registry);
+
+  std::vector<std::string> notes;
+  Result<MemberMeta> meta = open_member(p.fs, config, notes);
+  for (const std::string& note : notes) log().info("event=member-dir {}", note);
+  if (!meta.is_ok()) return meta.status();
+  p.meta = std::move(meta).value();
+  std::vector<NodeId> voters;
+  for (const ClusterMember& member : p.meta.members) voters.push_back(member.id);
+
+  // The disk first: recovery decides what this member remembers.
+  storage::DiskStorageOptions storage_options;
+  storage_options.dir = MemberDir(p.fs, config.data_dir).storage_dir();
+  storage_options.cluster_id = p.meta.cluster_id;
+  storage_options.node_id = p.meta.member_id;
+  ServerMetrics* metrics = p.metrics.get();
+  storage_options.on_sync = [metrics](uint64_t bytes, std::chrono::nanoseconds took) {
+    double seconds = std::chrono::duration<double>(took).count();
+    metrics->wal_fsync_seconds.observe(seconds);
+    if (seconds > 1.0) {
+      metrics->slow_fsyncs.inc();
+      log().warn("event=slow-fsync took_ms={:.0f} bytes={} note=\"the disk is slow; expect elections\"",
+                 seconds * 1000, bytes);
+    }
+  };
+  DurableState state;
+  std::vector<std::string> recovery_notes;
+  Result<std::unique_ptr<storage::DiskStorage>> storage =
+      storage::DiskStorage::open(p.fs, storage_options, state, recovery_notes);
+  for (const std::string& note : recovery_notes) log().warn("event=recovery {}", note);
+  if (!storage.is_ok()) return storage.status();
+  p.storage = std::move(storage).value();
+  p.store = std::make_unique<kv::MvccStore>();
+  if (state.snapshot) {
+    SYNOD_TRY(p.store->restore(state.snapshot->data));
+    log().info("event=snapshot-restored index={} bytes={}", state.snapshot->meta.index,
+               state.snapshot->data.size());
+  }
+  log().info(
+      "event=recovered term={} vote={} commit={} entries={} last_index={}", state.hard_state.term,
+      state.hard_state.vote, state.hard_state.commit, state.entries.size(),
+      state.entries.empty() ? (state.snapshot ? state.snapshot->meta.index : 0) : state.entries.back().index);
+
+  // The peer transport.
+  transport::TcpTransportOptions transport_options;
+  transport_options.cluster_id = p.meta.cluster_id;
+  transport_options.self = p.meta.member_id;
+  transport_options.listen_host = config.listen_peer_urls.front().host;
+  transport_options.listen_port = config.listen_peer_urls.front().port;
+  transport_options.max_frame_bytes =
+      std::max<size_t>(transport_options.max_frame_bytes, 4 * config.max_request_bytes);
+  transport_options.on_event = [](const transport::TransportEvent& event) {
+    log().info("{}", describe(event));
+  };
+  Parts* parts = &p;
+  Result<std::unique_ptr<transport::TcpTransport>> transport =
+      transport::TcpTransport::start(transport_options, [parts](Message&& message) {
+        if (node::NodeRunner* runner = parts->inbox.load()) runner->deliver(std::move(message));
+      });
+  if (!transport.is_ok()) {
+    return Status(transport.status().code(), "cannot listen for peers on " +
+                                                 config.listen_peer_urls.front().text() + ": " +
+                                                 transport.status().message());
+  }
+  p.transport = std::move(transport).value();
+  for (const ClusterMember& member : p.meta.members) {
+    if (member.id == p.meta.member_id) continue;
+    p.transport->set_peer(member.id, member.peer_urls.front().host, member.peer_urls.front().port);
+  }
+
+  // The engine and the node loop.
+  raft::Config raft_config;
+  raft_config.id = p.meta.member_id;
+  raft_config.voters = voters;
+  raft_config.election_tick = config.election_ticks();
+  raft_config.heartbeat_tick = 1;
+  raft_config.max_entry_bytes = config.max_request_bytes + 1024;  // room for the node's envelope
+  raft_config.seed = std::random_device{}();
+  Result<std::unique_ptr<raft::Raft>> raft = raft::Raft::create(raft_config, state);
+  if (!raft.is_ok()) return raft.status();
+
+  node::NodeOptions node_options;
+  node_options.id = p.meta.member_id;
+  node_options.voters = voters;
+  node_options.incarnation = p.meta.incarnation;
+  node_options.snapshot_entries = config.snapshot_count;
+  // etcd's request timeout: five seconds plus two election timeouts.
+  node_options.request_timeout_ticks = static_cast<uint64_t>(
+      (std::chrono::milliseconds(5000) + 2 * config.election_timeout) / config.heartbeat_interval);
+  transport::TcpTransport* out = p.transport.get();
+  auto node =
+      std::make_unique<node::Node>(node_options, std::unique_ptr<Engine>(std::move(raft).value()), *p.store,
+                                   *p.storage, [out](Message&& message) { out->send(std::move(message)); });
+  p.runner = std::make_unique<node::NodeRunner>(std::move(node), config.heartbeat_interval);
+  p.inbox = p.runner.get();
+  node::NodeRunner* runner = p.runner.get();
+  p.metrics->watch_engine([runner] { return runner->status(); });
+
+  // The etcd API.
+  std::vector<std::string> advertised;
+  for (const Url& url : config.advertise_client_urls) advertised.push_back(url.text());
+  p.backend = std::make_unique<NodeBackend>(*p.runner, *p.metrics, p.meta, advertised);
+  api::ServiceOptions service_options;
+  service_options.max_request_bytes = config.max_request_bytes;
+  grpc::ServerBuilder builder;
+  p.selected_ports.assign(config.listen_client_urls.size(), 0);
+  for (size_t i = 0; i < config.listen_client_urls.size(); ++i) {
+    const Url& url = config.listen_client_urls[i];
+    builder.AddListeningPort(url.host + ":" + std::to_string(url.port), grpc::InsecureServerCredentials(),
+                             &p.selected_ports[i]);
+  }
+  // Room for etcd's request limit plus framing; the services refuse what exceeds --max-request-bytes
+  // with etcd's own error.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes + (1U << 20U)));
+  p.services = api::register_services(builder, *p.backend, *p.store, service_options);
+  p.grpc_server = builder.BuildAndStart();
+  if (!p.grpc_server) {
+    return Status(
+        ErrorCode::kUnavailable,
+        "cannot serve clients on " + config.listen_client_urls.front().text() + " (is the port in use?)");
+  }
+  for (int port : p.selected_ports) p.client_ports.push_back(static_cast<uint16_t>(port));
+
+  // /metrics and /health.
+  if (!config.listen_metrics_urls.empty()) {
+    const Url& url = config.listen_metrics_urls.front();
+    metrics::Registry* registry = &p.registry;
+    Result<std::unique_ptr<metrics::HttpServer>> http = metrics::HttpServer::start(
+        url.host, url.port, [registry, runner](std::string_view method, std::string_view path) {
+          (void)method;
+          metrics::HttpResponse response;
+          if (path == "/metrics") {
+            response.body = registry->render();
+            response.content_type = std::string(metrics::kExpositionContentType);
+          } else if (path == "/health") {
+            EngineStatus status = runner->status();
+            bool healthy = runner->failure().is_ok() && status.leader != kNoNode;
+            response.status = healthy ? 200 : 503;
+            response.content_type = "application/json";
+            response.body =
+                std::string("{\"health\":\"") + (healthy ? "true" : "false") + "\",\"reason\":\"" +
+                (!runner->failure().is_ok() ? "node stopped" : (healthy ? "" : "no leader")) + "\"}\n";
+          } else {
+            response.status = 404;
+            response.body = "not found\n";
+          }
+          return response;
+        });
+    if (!http.is_ok()) {
+      return Status(http.status().code(),
+                    "cannot serve metrics on " + url.text() + ": " + http.status().message());
+    }
+    p.http = std::move(http).value();
+    p.metrics_port = p.http->port();
+  }
+
+  p.watcher = std::thread([parts] { parts->watch(); });
+  return server;
+}
+
+void Server::Parts::watch() {
+  EngineStatus last;
+  last.leader = kNoNode;
+  bool reported_failure = false;
+  std::unique_lock<std::mutex> lock(watcher_mutex);
+  while (!stopping) {
+    watcher_wake.wait_for(lock, config.heartbeat_interval);
+    EngineStatus now = runner->status();
+    if (now.leader != last.leader) {
+      if (now.leader != kNoNode) metrics->leader_changes.inc();
+      if (now.leader == meta.member_id) {
+        log().info("event=became-leader term={} commit={}", now.term, now.commit);
+      } else if (now.leader == kNoNode) {
+        log().info("event=leader-lost term={} role={}", now.term, role_name(now.role));
+      } else {
+        log().info("event=leader-changed leader={} term={}", now.leader, now.term);
+      }
+    } else if (now.term != last.term && now.role == Role::kCandidate) {
+      log().info("event=election term={}", now.term);
+    }
+    if (now.snapshot_index != last.snapshot_index && last.term != 0) {
+      log().info("event=snapshot index={} applied={}", now.snapshot_index, now.applied);
+    }
+    Status failed = runner->failure();
+    if (!failed.is_ok() && !reported_failure) {
+      log().critical("event=node-stopped error=\"{}\" note=\"restart the member; it recovers from its disk\"",
+                     failed.to_string());
+      reported_failure = true;
+    }
+    last = now;
+  }
+}
+
+void Server::stop() {
+  Parts& p = *parts_;
+  {
+    std::lock_guard<std::mutex> lock(p.watcher_mutex);
+    if (p.stopped) return;
+    p.stopped = true;
+    p.stopping = true;
+  }
+  p.watcher_wake.notify_all();
+  if (p.watcher.joinable()) p.watcher.join();
+  // The node first: its pending requests fail, so the gRPC calls waiting on them finish and the gRPC
+  // server can shut down without waiting out its deadline.
+  p.inbox = nullptr;
+  if (p.runner) p.runner->stop();
+  if (p.grpc_server) p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  p.http.reset();
+  p.transport.reset();
+  p.grpc_server.reset();
+  p.services.clear();
+  p.backend.reset();
+  p.runner.reset();
+  p.store.reset();
+  p.storage.reset();
+}
+
+Status Server::failure() const {
+  return parts_->runner ? parts_->runner->failure() : Status(ErrorCode::kUnavailable, "stopped");
+}
+
+const std::vector<uint16_t>& Server::client_ports() const {
+  return parts_->client_ports;
+}
+
+uint16_t Server::peer_port() const {
+  return parts_->transport ? parts_->transport->port() : 0;
+}
+
+uint16_t Server::metrics_port() const {
+  return parts_->metrics_port;
+}
+
+namespace {
+
+std::string describe(const transport::TransportEvent& event) {
+  return "event=peer " + event.to_string();
+}
+
+}  // namespace
+
+int run_until_signalled(const ServerConfig& config) {
+  // Every thread started from here on inherits the blocked signals; only sigtimedwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  log().info("event=starting version={} engine={} data_dir={}", SYNOD_VERSION, engine_name(config.engine),
+             config.data_dir);
+  Result<std::unique_ptr<Server>> started = Server::start(config);
+  if (!started.is_ok()) {
+    log().critical("event=start-failed error=\"{}\"", started.status().to_string());
+    return 1;
+  }
+  Server& server = *started.value();
+  std::string clients;
+  for (size_t i = 0; i < server.client_ports().size(); ++i) {
+    clients +=
+        (i ? "," : "") + config.listen_client_urls[i].host + ":" + std::to_string(server.client_ports()[i]);
+  }
+  log().info("event=serving clients={} peers={}:{} metrics={}", clients, config.listen_peer_urls.front().host,
+             server.peer_port(), server.metrics_port() ? std::to_string(server.metrics_port()) : "off");
+
+  int exit_code = 0;
+  while (true) {
+    timespec timeout{0, 100'000'000};
+    int received = sigtimedwait(&signals, nullptr, &timeout);
+    if (received == SIGTERM || received == SIGINT) {
+      log().info("event=stopping signal={}", received == SIGTERM ? "SIGTERM" : "SIGINT");
+      break;
+    }
+    if (!server.failure().is_ok()) {
+      exit_code = 1;
+      break;
+    }
+  }
+  server.stop();
+  log().info("event=stopped exit={}", exit_code);
+  return exit_code;
+}
+
+}  // namespace synod::server

@@ -1,0 +1,27 @@
+// The member's Prometheus metrics, registered in one place so /metrics names stay consistent. Names
+// follow etcd's where the meaning is the same (etcd_server_*, etcd_disk_wal_fsync_duration_seconds),
+// so existing dashboards find them, with synod_* for what etcd does not have.
+#pragma once
+
+#include <functional>
+
+#include "consensus/engine.h"
+#include "metrics/metrics.h"
+
+namespace synod::server {
+
+struct ServerMetrics {
+  explicit ServerMetrics(metrics::Registry& registry);
+
+  // Values read at scrape time from the node loop's last status.
+  void watch_engine(std::function<EngineStatus()> status);
+
+  metrics::Registry& registry;
+  metrics::Counter& proposals_committed;
+  metrics::Counter& proposals_failed;
+  metrics::Counter& leader_changes;
+  metrics::Histogram& wal_fsync_seconds;
+  metrics::Counter& slow_fsyncs;
+};
+
+}  // namespace synod::server
