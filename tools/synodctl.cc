@@ -14,11 +14,13 @@ namespace {
 
 void usage(std::ostream& out) {
   out << "usage: synodctl wal verify DIR\n"
-         "  DIR is a member's data directory (the one holding wal/ and snap/)\n";
+         "  DIR is a member's --data-dir (or the directory under it holding wal/ and snap/)\n";
 }
 
-int verify(const std::string& dir) {
+int verify(std::string dir) {
   synod::storage::PosixFileSystem fs;
+  // A `synod` --data-dir keeps the log one level down, next to its synod.meta.
+  if (!fs.exists(dir + "/wal") && fs.exists(dir + "/member/wal")) dir += "/member";
   if (!fs.exists(dir + "/wal")) {
     std::cerr << "synodctl: " << dir << "/wal does not exist: not a Synod data directory\n";
     return 1;
