@@ -6,7 +6,7 @@
 namespace synod::transport {
 namespace {
 
-enum class Kind : uint8_t { kMessage = 1, kHello = 2 };
+using Kind = FrameKind;
 
 // Flags packing the optional parts of a message.
 constexpr uint8_t kReject = 1U << 0U;
@@ -92,10 +92,8 @@ Result<Message> read_message(ByteReader& in) {
   return message;
 }
 
-}  // namespace
-
-std::string encode_message(const Message& message) {
-  ByteWriter out;
+// Writes the message's payload up to, not including, the snapshot's data (which is last).
+void put_message_head(ByteWriter& out, const Message& message) {
   out.put_u8(kWireVersion);
   out.put_u8(static_cast<uint8_t>(Kind::kMessage));
   out.put_u8(static_cast<uint8_t>(message.type));
@@ -116,9 +114,53 @@ std::string encode_message(const Message& message) {
     out.put_varint(message.snapshot->meta.term);
     out.put_varint(message.snapshot->meta.conf.voters.size());
     for (NodeId voter : message.snapshot->meta.conf.voters) out.put_varint(voter);
-    out.put_string(message.snapshot->data);
+    out.put_varint(message.snapshot->data.size());
   }
+}
+
+void put_fixed32_at(std::string& out, size_t at, uint32_t value) {
+  for (size_t i = 0; i < 4; ++i) out[at + i] = static_cast<char>((value >> (8U * i)) & 0xffU);
+}
+
+Result<uint64_t> decode_stamp(std::string_view payload, Kind expected) {
+  ByteReader in(payload);
+  Status header = read_header(in, expected);
+  if (!header.is_ok()) return header;
+  SYNOD_TRY_ASSIGN(uint64_t stamp, in.fixed64());
+  if (!in.done()) return Status(ErrorCode::kInvalidArgument, "unexpected bytes after a ping or pong");
+  return stamp;
+}
+
+std::string encode_stamp(uint64_t stamp, Kind kind) {
+  ByteWriter out;
+  out.put_u8(kWireVersion);
+  out.put_u8(static_cast<uint8_t>(kind));
+  out.put_fixed64(stamp);
   return std::move(out).take();
+}
+
+}  // namespace
+
+const char* channel_name(Channel channel) {
+  return channel == Channel::kBulk ? "bulk" : "regular";
+}
+
+std::string encode_message(const Message& message) {
+  ByteWriter out;
+  put_message_head(out, message);
+  if (message.snapshot) out.put_bytes(message.snapshot->data);
+  return std::move(out).take();
+}
+
+FramedMessage frame_message(const Message& message) {
+  ByteWriter out;
+  out.put_fixed64(0);  // the frame header, filled in below
+  put_message_head(out, message);
+  FramedMessage framed{std::move(out).take(), message.snapshot};
+  std::string_view head_payload = std::string_view(framed.head).substr(kFrameHeaderBytes);
+  put_fixed32_at(framed.head, 0, static_cast<uint32_t>(head_payload.size() + framed.tail().size()));
+  put_fixed32_at(framed.head, 4, crc32c_extend(crc32c(head_payload), framed.tail()));
+  return framed;
 }
 
 Result<Message> decode_message(std::string_view payload) {
@@ -134,6 +176,7 @@ std::string encode_hello(const Hello& hello) {
   out.put_u8(static_cast<uint8_t>(Kind::kHello));
   out.put_varint(hello.cluster_id);
   out.put_varint(hello.node_id);
+  out.put_u8(static_cast<uint8_t>(hello.channel));
   return std::move(out).take();
 }
 
@@ -146,6 +189,13 @@ Result<Hello> decode_hello(std::string_view payload) {
     return Status(ErrorCode::kInvalidArgument, "the first frame is not a hello");
   SYNOD_TRY_ASSIGN(hello.cluster_id, in.varint());
   SYNOD_TRY_ASSIGN(hello.node_id, in.varint());
+  // Every version starts its hello so; what follows is this version's, or left to check_hello to refuse.
+  if (hello.wire_version != kWireVersion) return hello;
+  SYNOD_TRY_ASSIGN(uint8_t channel, in.u8());
+  if (channel > static_cast<uint8_t>(Channel::kBulk))
+    return Status(ErrorCode::kInvalidArgument,
+                  "unknown channel " + std::to_string(channel) + " in the hello");
+  hello.channel = static_cast<Channel>(channel);
   if (!in.done()) return Status(ErrorCode::kInvalidArgument, "unexpected bytes after the hello");
   return hello;
 }
@@ -162,12 +212,41 @@ Status check_hello(const Hello& theirs, uint64_t cluster_id, std::optional<NodeI
                       std::to_string(theirs.cluster_id) + ", this member to cluster " +
                       std::to_string(cluster_id) + " (check --initial-cluster-token)");
   }
+  if (theirs.node_id == kNoNode)
+    return Status(ErrorCode::kInvalidArgument, "refused peer: it names no member");
   if (expected_peer && theirs.node_id != *expected_peer) {
     return Status(ErrorCode::kInvalidArgument,
                   "refused peer: expected member " + std::to_string(*expected_peer) +
                       " at this address, found member " + std::to_string(theirs.node_id));
   }
   return Status::ok();
+}
+
+std::string encode_ping(uint64_t stamp) {
+  return encode_stamp(stamp, Kind::kPing);
+}
+std::string encode_pong(uint64_t stamp) {
+  return encode_stamp(stamp, Kind::kPong);
+}
+Result<uint64_t> decode_ping(std::string_view payload) {
+  return decode_stamp(payload, Kind::kPing);
+}
+Result<uint64_t> decode_pong(std::string_view payload) {
+  return decode_stamp(payload, Kind::kPong);
+}
+
+Result<FrameKind> frame_kind(std::string_view payload) {
+  ByteReader in(payload);
+  SYNOD_TRY_ASSIGN(uint8_t version, in.u8());
+  if (version != kWireVersion) {
+    return Status(ErrorCode::kInvalidArgument, "wire version " + std::to_string(version) +
+                                                   " (this member speaks " + std::to_string(kWireVersion) +
+                                                   ")");
+  }
+  SYNOD_TRY_ASSIGN(uint8_t kind, in.u8());
+  if (kind < static_cast<uint8_t>(Kind::kMessage) || kind > static_cast<uint8_t>(Kind::kPong))
+    return Status(ErrorCode::kInvalidArgument, "unknown frame kind " + std::to_string(kind));
+  return static_cast<FrameKind>(kind);
 }
 
 std::string frame(std::string_view payload) {
@@ -189,8 +268,15 @@ Result<std::optional<std::string>> FrameDecoder::next() {
                                             std::to_string(max_payload_) + ")");
   }
   if (pending.size() < kFrameHeaderBytes + length) return std::optional<std::string>();
+  if (crc32c(pending.substr(kFrameHeaderBytes, length)) != crc)
+    return Status(ErrorCode::kCorruption, "a frame with a bad checksum");
+  if (consumed_ == 0 && buffer_.size() == kFrameHeaderBytes + length) {
+    std::string payload = std::move(buffer_);
+    buffer_.clear();
+    payload.erase(0, kFrameHeaderBytes);
+    return std::optional<std::string>(std::move(payload));
+  }
   std::string payload(pending.substr(kFrameHeaderBytes, length));
-  if (crc32c(payload) != crc) return Status(ErrorCode::kCorruption, "a frame with a bad checksum");
   consumed_ += kFrameHeaderBytes + length;
   if (consumed_ > (1U << 16U) && consumed_ * 2 > buffer_.size()) {
     buffer_.erase(0, consumed_);

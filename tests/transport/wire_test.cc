@@ -1,6 +1,8 @@
 // The peer wire format: every message type round-trips with every field, random messages round-trip
 // (RapidCheck), a hello from another cluster, version or member is refused with a clear reason, and
-// frames that are oversized, damaged, truncated or random are refused without a crash.
+// frames that are oversized, damaged, truncated or random are refused without a crash. A message framed
+// in two pieces (for writing a snapshot in place) is the same bytes as one framed whole; pings and pongs
+// round-trip.
 #include "transport/wire.h"
 
 #include <gtest/gtest.h>
@@ -102,6 +104,94 @@ TEST(Wire, aHelloFromAnotherClusterVersionOrMemberIsRefusedWithTheReason) {
   ASSERT_FALSE(version.is_ok());
   EXPECT_NE(version.message().find("wire version"), std::string::npos) << version.message();
   EXPECT_FALSE(decode_hello(encode_message(Message{})).is_ok()) << "a message is not a hello";
+  Status nobody = check_hello(Hello{kWireVersion, 77, kNoNode}, 77, std::nullopt);
+  ASSERT_FALSE(nobody.is_ok());
+  EXPECT_NE(nobody.message().find("no member"), std::string::npos) << nobody.message();
+}
+
+TEST(Wire, theHelloNamesItsChannelAndAVersionOneHelloIsRefusedForItsVersion) {
+  Hello bulk{kWireVersion, 5, 3, Channel::kBulk};
+  Result<Hello> decoded = decode_hello(encode_hello(bulk));
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(decoded.value(), bulk);
+  std::string unknown_channel = encode_hello(bulk);
+  unknown_channel.back() = '\x07';
+  EXPECT_FALSE(decode_hello(unknown_channel).is_ok());
+  EXPECT_FALSE(decode_hello(encode_hello(bulk) + "x").is_ok()) << "trailing bytes";
+
+  // What a version 1 member sends: version, kind, cluster, member, and no channel.
+  std::string version_one = std::string("\x01\x02", 2) + "\x05\x03";
+  Result<Hello> old = decode_hello(version_one);
+  ASSERT_TRUE(old.is_ok()) << old.status().to_string();
+  EXPECT_EQ(old.value().wire_version, 1);
+  EXPECT_EQ(old.value().node_id, 3U);
+  Status refused = check_hello(old.value(), 5, std::nullopt);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("wire version 1, this member 2"), std::string::npos) << refused.message();
+}
+
+TEST(Wire, pingsAndPongsRoundTripAndFramesSayTheirKind) {
+  uint64_t stamp = 0x0123456789abcdefULL;
+  Result<uint64_t> ping = decode_ping(encode_ping(stamp));
+  ASSERT_TRUE(ping.is_ok());
+  EXPECT_EQ(ping.value(), stamp);
+  Result<uint64_t> pong = decode_pong(encode_pong(stamp));
+  ASSERT_TRUE(pong.is_ok());
+  EXPECT_EQ(pong.value(), stamp);
+  EXPECT_FALSE(decode_pong(encode_ping(stamp)).is_ok()) << "a ping is not a pong";
+  EXPECT_FALSE(decode_ping(encode_ping(stamp).substr(0, 6)).is_ok()) << "truncated";
+  EXPECT_FALSE(decode_ping(encode_ping(stamp) + "x").is_ok()) << "trailing bytes";
+
+  EXPECT_EQ(frame_kind(encode_ping(1)).value(), FrameKind::kPing);
+  EXPECT_EQ(frame_kind(encode_pong(1)).value(), FrameKind::kPong);
+  EXPECT_EQ(frame_kind(encode_hello(Hello{})).value(), FrameKind::kHello);
+  EXPECT_EQ(frame_kind(encode_message(Message{})).value(), FrameKind::kMessage);
+  EXPECT_FALSE(frame_kind("").is_ok());
+  EXPECT_FALSE(frame_kind(std::string(1, static_cast<char>(kWireVersion))).is_ok());
+  EXPECT_FALSE(frame_kind(std::string{static_cast<char>(kWireVersion), '\x09'}).is_ok()) << "unknown kind";
+  EXPECT_FALSE(frame_kind(std::string{'\x01', '\x01'}).is_ok()) << "another wire version";
+}
+
+TEST(Wire, aMessageFramedAroundItsSnapshotIsTheSameBytesAsOneFramedWhole) {
+  for (MessageType type : {MessageType::kSnapshot, MessageType::kAppend, MessageType::kHeartbeat}) {
+    Message message = full_message(type);
+    if (type == MessageType::kHeartbeat) message.snapshot = nullptr;
+    if (type == MessageType::kSnapshot) {
+      message.snapshot = std::make_shared<const Snapshot>(
+          Snapshot{SnapshotMeta{99, 8, ConfState{{1, 2, 3}}}, std::string(300000, 's')});
+    }
+    FramedMessage framed = frame_message(message);
+    EXPECT_EQ(framed.snapshot, message.snapshot);
+    EXPECT_EQ(framed.tail().data(), message.snapshot ? message.snapshot->data.data() : nullptr)
+        << "the snapshot is referenced, not copied";
+    std::string whole = frame(encode_message(message));
+    EXPECT_EQ(framed.size(), whole.size());
+    EXPECT_EQ(framed.head + std::string(framed.tail()), whole) << message.describe();
+  }
+}
+
+TEST(Wire, aFrameThatIsTheWholeBufferIsTakenWholeAndTheLimitCanBeRaised) {
+  std::string big(200000, 'b');
+  FrameDecoder decoder(1000);
+  decoder.feed(frame(big).substr(0, 100));
+  EXPECT_FALSE(decoder.next().is_ok()) << "over the limit";
+  FrameDecoder raised(1000);
+  raised.set_max_payload(1 << 20);
+  std::string stream = frame(big);
+  raised.feed(std::string_view(stream).substr(0, 5000));
+  Result<std::optional<std::string>> partial = raised.next();
+  ASSERT_TRUE(partial.is_ok());
+  EXPECT_FALSE(partial.value().has_value());
+  raised.feed(std::string_view(stream).substr(5000));
+  Result<std::optional<std::string>> whole = raised.next();
+  ASSERT_TRUE(whole.is_ok() && whole.value().has_value());
+  EXPECT_EQ(*whole.value(), big);
+  EXPECT_EQ(raised.buffered(), 0U);
+  // And the decoder goes on with the next frames.
+  raised.feed(frame("one") + frame("two"));
+  EXPECT_EQ(*raised.next().value(), "one");
+  EXPECT_EQ(*raised.next().value(), "two");
+  EXPECT_FALSE(raised.next().value().has_value());
 }
 
 TEST(Wire, framesAreCutFromAStreamInAnyPieces) {
