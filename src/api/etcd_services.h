@@ -1,0 +1,45 @@
+// EtcdServices: Synod's etcd v3 gRPC services (KV, Maintenance, Cluster) over one Backend and its MVCC
+// store, and how a server adds them to its grpc::ServerBuilder:
+//
+//   api::EtcdServices services(backend, store, options);   // must outlive the grpc::Server
+//   grpc::ServerBuilder builder;
+//   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+//   services.register_with(builder);
+//   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+//
+// On shutdown, stop the grpc::Server (it waits for calls in flight, which the node answers or times
+// out) or stop the node first (it fails what is pending); destroy the services after both.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "api/backend.h"
+#include "api/cluster_service.h"
+#include "api/kv_service.h"
+#include "api/maintenance_service.h"
+#include "api/service_options.h"
+#include "kv/mvcc_store.h"
+
+namespace synod::api {
+
+class EtcdServices {
+ public:
+  EtcdServices(Backend& backend, const kv::MvccStore& store, ServiceOptions options = {})
+      : kv_(backend, store, options),
+        maintenance_(backend, store, options),
+        cluster_(backend),
+        options_(options) {}
+  EtcdServices(const EtcdServices&) = delete;
+  EtcdServices& operator=(const EtcdServices&) = delete;
+
+  // Registers the three services and sets the builder's receive limit, as etcd's server does.
+  void register_with(grpc::ServerBuilder& builder);
+
+ private:
+  KvService kv_;
+  MaintenanceService maintenance_;
+  ClusterService cluster_;
+  ServiceOptions options_;
+};
+
+}  // namespace synod::api

@@ -1,0 +1,92 @@
+// etcdctl 3.4 (Debian's etcd-client) against Synod's etcd services in process: the real client's
+// put, get, get --prefix, del, txn, compaction, endpoint status and member list work and print what
+// they print against etcd. Skipped when etcdctl is not installed.
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "api/server_fixture.h"
+
+namespace synod::api {
+namespace {
+
+constexpr const char* kEtcdctl = "/usr/bin/etcdctl";
+
+class EtcdctlTest : public test::ServerFixture {
+ protected:
+  void SetUp() override {
+    if (access(kEtcdctl, X_OK) != 0) GTEST_SKIP() << kEtcdctl << " is not installed";
+    start();
+  }
+
+  // Runs etcdctl with `args` (shell words) and `input` on its stdin; returns stdout and stderr.
+  std::string etcdctl(const std::string& args, const std::string& input = "") {
+    std::string command = "printf '%s' '" + input + "' | ETCDCTL_API=3 " + kEtcdctl +
+                          " --endpoints=" + endpoint() + " --dial-timeout=5s --command-timeout=20s " + args +
+                          " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return "popen failed";
+    std::string output;
+    std::array<char, 4096> buffer{};
+    while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+    int status = pclose(pipe);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) output += "[exit " + std::to_string(status) + "]";
+    return output;
+  }
+};
+
+TEST_F(EtcdctlTest, putGetPrefixAndDelete) {
+  EXPECT_EQ(etcdctl("put foo bar"), "OK\n");
+  EXPECT_EQ(etcdctl("put foo2 baz"), "OK\n");
+  EXPECT_EQ(etcdctl("put other x"), "OK\n");
+  EXPECT_EQ(etcdctl("get foo"), "foo\nbar\n");
+  EXPECT_EQ(etcdctl("get --prefix foo"), "foo\nbar\nfoo2\nbaz\n");
+  EXPECT_EQ(etcdctl("get --prefix foo --keys-only"), "foo\n\nfoo2\n\n");
+  EXPECT_EQ(etcdctl("get foo --print-value-only"), "bar\n");
+  EXPECT_EQ(etcdctl("get missing"), "");
+  EXPECT_EQ(etcdctl("del foo"), "1\n");
+  EXPECT_EQ(etcdctl("del --prefix foo"), "1\n");
+  EXPECT_EQ(etcdctl("get --from-key ''"), "other\nx\n");
+  // A read at an old revision, through the JSON output that shows revisions.
+  EXPECT_EQ(etcdctl("get foo --rev=2"), "foo\nbar\n");
+}
+
+TEST_F(EtcdctlTest, txnTakesTheRightBranch) {
+  EXPECT_EQ(etcdctl("put key1 v1"), "OK\n");
+  std::string script = "value(\"key1\") = \"v1\"\n\nput key1 v2\nget key1\n\nget key1\n\n";
+  EXPECT_EQ(etcdctl("txn", script), "SUCCESS\n\nOK\n\nkey1\nv2\n");
+  EXPECT_EQ(etcdctl("txn", script), "FAILURE\n\nkey1\nv2\n");
+}
+
+TEST_F(EtcdctlTest, errorsReadLikeEtcds) {
+  EXPECT_EQ(etcdctl("put a 1"), "OK\n");
+  EXPECT_EQ(etcdctl("put a 2"), "OK\n");
+  EXPECT_EQ(etcdctl("compaction 3"), "compacted revision 3\n");
+  std::string old = etcdctl("get a --rev=2");
+  EXPECT_NE(old.find("etcdserver: mvcc: required revision has been compacted"), std::string::npos) << old;
+  std::string future = etcdctl("get a --rev=99");
+  EXPECT_NE(future.find("etcdserver: mvcc: required revision is a future revision"), std::string::npos)
+      << future;
+}
+
+TEST_F(EtcdctlTest, endpointStatusAndMemberList) {
+  EXPECT_EQ(etcdctl("put k v"), "OK\n");
+  std::string status = etcdctl("endpoint status");
+  // endpoint, ID, version, DB size, is leader, is learner, raft term, raft index, applied index, errors
+  EXPECT_NE(status.find(endpoint() + ", 8e9e05c52164694d, 3.4.0, "), std::string::npos) << status;
+  EXPECT_NE(status.find(", true, false, 7, 42, 1, "), std::string::npos) << status;
+  std::string members = etcdctl("member list");
+  EXPECT_NE(
+      members.find("8e9e05c52164694d, started, synod-1, http://127.0.0.1:2380, http://127.0.0.1:2379, false"),
+      std::string::npos)
+      << members;
+  EXPECT_NE(members.find("2, unstarted, , http://127.0.0.2:2380, , true"), std::string::npos) << members;
+}
+
+}  // namespace
+}  // namespace synod::api
