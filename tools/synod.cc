@@ -1,7 +1,7 @@
 // synod: one member of a Synod cluster, or (`synod local`) a whole cluster on this machine.
 //
 // Flags follow etcd's names where the meaning is the same, so
-//   synod --name a --data-dir a.synod --listen-peer-urls http://127.0.0.1:2380 \
+//   synod --name a --data-dir a.synod --listen-peer-urls http://127.0.0.1:2380
 //         --listen-client-urls http://127.0.0.1:2379 --initial-cluster a=http://127.0.0.1:2380,...
 // starts a member that etcdctl can talk to. Exit status: 0 after a clean stop (SIGTERM, SIGINT), 1 when
 // the member fails (a storage error, a port in use), 2 on bad flags.

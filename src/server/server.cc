@@ -11,7 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "api/backend.h"
-#include "api/services.h"
+#include "api/etcd_services.h"
 #include "kv/mvcc_store.h"
 #include "metrics/http_server.h"
 #include "node/node_runner.h"
@@ -53,9 +53,9 @@ class NodeBackend final : public api::Backend {
     return api::HeaderInfo{meta_.cluster_id, meta_.member_id, status.term};
   }
 
-  api::MemberStatus status() const override {
+  api::RaftInfo raft() const override {
     EngineStatus status = runner_.status();
-    api::MemberStatus out;
+    api::RaftInfo out;
     out.leader = status.leader;
     out.term = status.term;
     out.commit_index = status.commit;
@@ -99,7 +99,7 @@ struct Server::Parts {
   std::atomic<node::NodeRunner*> inbox{nullptr};
   std::unique_ptr<node::NodeRunner> runner;
   std::unique_ptr<NodeBackend> backend;
-  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<api::EtcdServices> services;
   std::unique_ptr<grpc::Server> grpc_server;
   std::vector<int> selected_ports;  // filled in by gRPC when it binds
   std::vector<uint16_t> client_ports;
@@ -237,10 +237,9 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
     builder.AddListeningPort(url.host + ":" + std::to_string(url.port), grpc::InsecureServerCredentials(),
                              &p.selected_ports[i]);
   }
-  // Room for etcd's request limit plus framing; the services refuse what exceeds --max-request-bytes
-  // with etcd's own error.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes + (1U << 20U)));
-  p.services = api::register_services(builder, *p.backend, *p.store, service_options);
+  // The services refuse what exceeds --max-request-bytes with etcd's own error.
+  p.services = std::make_unique<api::EtcdServices>(*p.backend, *p.store, service_options);
+  p.services->register_with(builder);
   p.grpc_server = builder.BuildAndStart();
   if (!p.grpc_server) {
     return Status(
@@ -337,7 +336,7 @@ void Server::stop() {
   p.http.reset();
   p.transport.reset();
   p.grpc_server.reset();
-  p.services.clear();
+  p.services.reset();
   p.backend.reset();
   p.runner.reset();
   p.store.reset();

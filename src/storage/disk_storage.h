@@ -27,7 +27,7 @@ struct DiskStorageOptions {
   size_t snapshots_kept = 2;
   // Recover and report without changing anything (synodctl wal verify); every write is refused.
   bool read_only = false;
-  std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync;  // see WalOptions
+  std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync = nullptr;  // see WalOptions
 #if SYNOD_BUG_INJECTION
   bool bug_skip_sync = false;  // test-only: see WalOptions
 #endif

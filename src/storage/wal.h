@@ -47,7 +47,7 @@ struct WalOptions {
   bool zero_fill = true;
   // Told how long each batch's write and sync took (for the server's fsync histogram and slow-disk
   // logs). Only a real server sets it: the wall clock never reaches the simulator through here.
-  std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync;
+  std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync = nullptr;
 #if SYNOD_BUG_INJECTION
   // Test-only: acknowledge batches without syncing them, to prove crash tests catch a lost write.
   bool bug_skip_sync = false;
