@@ -128,6 +128,11 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   p.config = config;
   p.metrics = std::make_unique<ServerMetrics>(p.registry);
 
+  if (config.engine == EngineKind::kPaxos) {
+    // Refused before the data dir is touched, so the member can be started with raft afterwards.
+    return Status(ErrorCode::kInvalidArgument,
+                  "--engine paxos: the Multi-Paxos engine is not built yet; use --engine raft");
+  }
   std::vector<std::string> notes;
   Result<MemberMeta> meta = open_member(p.fs, config, notes);
   for (const std::string& note : notes) log().info("event=member-dir {}", note);
@@ -191,10 +196,13 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
                                                  transport.status().message());
   }
   p.transport = std::move(transport).value();
+  std::vector<NodeId> peers;
   for (const ClusterMember& member : p.meta.members) {
     if (member.id == p.meta.member_id) continue;
     p.transport->set_peer(member.id, member.peer_urls.front().host, member.peer_urls.front().port);
+    peers.push_back(member.id);
   }
+  p.metrics->watch_peers(peers, *p.transport);
 
   // The engine and the node loop.
   raft::Config raft_config;

@@ -38,4 +38,31 @@ void ServerMetrics::watch_engine(std::function<EngineStatus()> status) {
         [](const EngineStatus& s) { return double(s.snapshot_index); });
 }
 
+void ServerMetrics::watch_peers(const std::vector<NodeId>& peers, const transport::TcpTransport& transport) {
+  for (NodeId peer : peers) {
+    auto field = [&registry = registry, &transport, peer](
+                     std::string_view name, std::string_view help,
+                     std::function<double(const transport::PeerStats&)> pick) {
+      registry.gauge_fn(name, help, {{"peer", std::to_string(peer)}}, [&transport, peer, pick] {
+        for (const transport::PeerStats& stats : transport.peer_stats()) {
+          if (stats.id == peer) return pick(stats);
+        }
+        return 0.0;
+      });
+    };
+    field("synod_network_peer_round_trip_time_seconds",
+          "Smoothed round-trip time to the peer (0 before the first).", [](const transport::PeerStats& s) {
+            return s.rtt_smoothed ? std::chrono::duration<double>(*s.rtt_smoothed).count() : 0.0;
+          });
+    field("synod_network_peer_sent_bytes", "Bytes sent to the peer since this member started.",
+          [](const transport::PeerStats& s) { return double(s.bytes_sent); });
+    field("synod_network_peer_received_bytes", "Bytes received from the peer since this member started.",
+          [](const transport::PeerStats& s) { return double(s.bytes_received); });
+    field("synod_network_peer_connected", "1 while the connection to the peer is up.",
+          [](const transport::PeerStats& s) { return s.connected ? 1.0 : 0.0; });
+    field("synod_network_peer_dropped_messages", "Messages to the peer dropped because its queue was full.",
+          [](const transport::PeerStats& s) { return double(s.dropped); });
+  }
+}
+
 }  // namespace synod::server

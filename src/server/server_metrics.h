@@ -4,9 +4,11 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "consensus/engine.h"
 #include "metrics/metrics.h"
+#include "transport/tcp_transport.h"
 
 namespace synod::server {
 
@@ -15,6 +17,8 @@ struct ServerMetrics {
 
   // Values read at scrape time from the node loop's last status.
   void watch_engine(std::function<EngineStatus()> status);
+  // Per peer, read at scrape time from the transport: round-trip time, bytes, connection, drops.
+  void watch_peers(const std::vector<NodeId>& peers, const transport::TcpTransport& transport);
 
   metrics::Registry& registry;
   metrics::Counter& proposals_committed;
