@@ -54,12 +54,17 @@ void NodeRunner::read(Query query, Consistency consistency, Done done) {
   enqueue(ReadRequest{std::move(query), consistency, std::move(done)});
 }
 
+void NodeRunner::transfer_leader(NodeId to, uint64_t timeout_ticks, Done done) {
+  enqueue(TransferRequest{to, timeout_ticks, std::move(done)});
+}
+
 namespace {
 // A Done that fulfils a promise; shared so the std::function stays copyable.
 std::pair<NodeRunner::Done, std::future<Result<std::string>>> promised() {
   auto promise = std::make_shared<std::promise<Result<std::string>>>();
   std::future<Result<std::string>> future = promise->get_future();
-  return {[promise](Result<std::string> result) { promise->set_value(std::move(result)); }, std::move(future)};
+  return {[promise](Result<std::string> result) { promise->set_value(std::move(result)); },
+          std::move(future)};
 }
 }  // namespace
 
@@ -96,6 +101,16 @@ void NodeRunner::handle(Input& input) {
     if (!accepted.is_ok()) done(accepted.status());
     return;
   }
+  if (auto* transfer = std::get_if<TransferRequest>(&input)) {
+    Status started = node_->transfer_leader(transfer->to);
+    if (!started.is_ok()) {
+      transfer->done(started);
+      return;
+    }
+    transfers_.push_back(
+        PendingTransfer{transfer->to, ticks_ + transfer->timeout_ticks, std::move(transfer->done)});
+    return;
+  }
   auto& read = std::get<ReadRequest>(input);
   if (read.consistency == Consistency::kSerializable) {
     read.done(read.query());
@@ -124,12 +139,14 @@ void NodeRunner::run() {
     for (Input& input : batch) handle(input);
     if (std::chrono::steady_clock::now() >= next_tick) {
       node_->tick();
+      ++ticks_;
       next_tick += tick_interval_;
       // A loop that fell behind (a long fsync) does not replay the ticks it missed in a burst.
       auto now = std::chrono::steady_clock::now();
       if (next_tick < now) next_tick = now + tick_interval_;
     }
     Status status = node_->process_ready();
+    settle_transfers();
     EngineStatus engine_status = node_->status();
     std::lock_guard<std::mutex> lock(mutex_);
     status_ = engine_status;
@@ -142,8 +159,26 @@ void NodeRunner::run() {
   fail_everything(why.is_ok() ? Status(ErrorCode::kUnavailable, "the node stopped") : why);
 }
 
+void NodeRunner::settle_transfers() {
+  if (transfers_.empty()) return;
+  EngineStatus status = node_->status();
+  std::vector<PendingTransfer> waiting;
+  for (PendingTransfer& transfer : transfers_) {
+    if (status.leader == transfer.to) {
+      transfer.done(std::string());
+    } else if (ticks_ >= transfer.deadline) {
+      transfer.done(Status(ErrorCode::kTimedOut, "leadership was not transferred in time"));
+    } else {
+      waiting.push_back(std::move(transfer));
+    }
+  }
+  transfers_.swap(waiting);
+}
+
 void NodeRunner::fail_everything(const Status& status) {
   node_->fail_pending(status);
+  for (PendingTransfer& transfer : transfers_) transfer.done(status);
+  transfers_.clear();
   std::deque<Input> left;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -153,6 +188,7 @@ void NodeRunner::fail_everything(const Status& status) {
   for (Input& input : left) {
     if (auto* proposal = std::get_if<ProposeRequest>(&input)) proposal->done(status);
     if (auto* read = std::get_if<ReadRequest>(&input)) read->done(status);
+    if (auto* transfer = std::get_if<TransferRequest>(&input)) transfer->done(status);
   }
 }
 

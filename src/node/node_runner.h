@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include "base/status.h"
 #include "node/node.h"
@@ -44,6 +45,9 @@ class NodeRunner {
   void deliver(Message message);
   void propose(std::string command, Done done);
   void read(Query query, Consistency consistency, Done done);
+  // Hands leadership to `to` (this node must lead). `done` gets ok once `to` leads, kTimedOut if it
+  // does not within `timeout_ticks`, or why the transfer could not start (not the leader, not a voter).
+  void transfer_leader(NodeId to, uint64_t timeout_ticks, Done done);
   // The same, for callers that wait.
   std::future<Result<std::string>> propose(std::string command);
   std::future<Result<std::string>> read(Query query);
@@ -65,7 +69,17 @@ class NodeRunner {
     Consistency consistency;
     Done done;
   };
-  using Input = std::variant<Message, ProposeRequest, ReadRequest>;
+  struct TransferRequest {
+    NodeId to = kNoNode;
+    uint64_t timeout_ticks = 0;
+    Done done;
+  };
+  using Input = std::variant<Message, ProposeRequest, ReadRequest, TransferRequest>;
+  struct PendingTransfer {
+    NodeId to = kNoNode;
+    uint64_t deadline = 0;  // in ticks of this loop
+    Done done;
+  };
 
   // Queues a request, or answers it at once if the loop has stopped.
   template <typename Request>
@@ -73,6 +87,8 @@ class NodeRunner {
   void run();
   void handle(Input& input);
   void fail_everything(const Status& status);
+  // Answers the transfers whose target now leads or whose time ran out.
+  void settle_transfers();
 
   std::unique_ptr<Node> node_;
   std::chrono::milliseconds tick_interval_;
@@ -82,6 +98,9 @@ class NodeRunner {
   bool stopping_ = false;
   Status failure_;
   EngineStatus status_;
+  // Loop-thread state.
+  uint64_t ticks_ = 0;
+  std::vector<PendingTransfer> transfers_;
   std::thread thread_;  // last: starts once everything above is ready
 };
 

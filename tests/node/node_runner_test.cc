@@ -216,3 +216,42 @@ TEST(NodeRunner, aStorageFailureStopsTheLoopAndFailsEveryRequest) {
 
 }  // namespace
 }  // namespace synod::node
+
+namespace synod::node {
+namespace {
+
+// Transfers answer once the target leads, and refuse at once on a member that does not lead.
+TEST(NodeRunner, leaderTransferCompletesWhenTheTargetLeads) {
+  char pattern[] = "/tmp/synod-transfer-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  LocalCluster cluster(pattern);
+  cluster.start(1);
+  NodeId leader = cluster.wait_for_leader();
+  ASSERT_NE(leader, kNoNode);
+  NodeId target = leader == 3 ? 1 : leader + 1;
+  NodeId bystander = 6 - leader - target;
+
+  std::promise<Result<std::string>> refused;
+  cluster.runner(bystander).transfer_leader(target, 100,
+                                            [&](Result<std::string> r) { refused.set_value(r); });
+  Result<std::string> not_leader = refused.get_future().get();
+  ASSERT_FALSE(not_leader.is_ok());
+  EXPECT_EQ(not_leader.status().code(), ErrorCode::kNotLeader);
+
+  std::promise<Result<std::string>> moved;
+  cluster.runner(leader).transfer_leader(target, 400, [&](Result<std::string> r) { moved.set_value(r); });
+  auto answer = moved.get_future();
+  ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
+  Result<std::string> result = answer.get();
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  // The old leader heard from the new one, which publishes its own status at the end of its loop turn.
+  for (int i = 0; i < 200 && cluster.runner(target).status().role != Role::kLeader; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(cluster.runner(target).status().role, Role::kLeader);
+  cluster.stop();
+  std::filesystem::remove_all(pattern);
+}
+
+}  // namespace
+}  // namespace synod::node
