@@ -6,12 +6,18 @@
 // apply() (a proposal).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+
+namespace synod::kv {
+class WatchHub;
+}
 
 namespace synod::api {
 
@@ -60,6 +66,17 @@ class Backend {
   virtual HeaderInfo header() const = 0;
   virtual std::vector<MemberInfo> members() const = 0;
   virtual RaftInfo raft() const = 0;
+  // Where the store's applied writes reach watchers (kv/watch_hub.h); attached to the store before the
+  // node applies anything. Lives as long as the Backend.
+  virtual kv::WatchHub& watch_hub() = 0;
+  // Hands leadership to member `to` (this member must lead); `done` gets ok once `to` leads.
+  virtual void transfer_leader(uint64_t to, Done done) = 0;
+  // How long lease `id` has left on this member's clock (server/lessor.h); nullopt when this member
+  // does not time it (Lease.TimeToLive then reports the granted TTL). Thread-safe.
+  virtual std::optional<std::chrono::milliseconds> lease_remaining(int64_t id) const {
+    (void)id;
+    return std::nullopt;
+  }
 };
 
 }  // namespace synod::api

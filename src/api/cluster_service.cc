@@ -28,6 +28,41 @@ grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext
   return reactor;
 }
 
+namespace {
+grpc::ServerUnaryReactor* not_supported(grpc::CallbackServerContext* context) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(
+      grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                   "etcdserver: membership changes are not supported by Synod yet; the members are "
+                   "fixed by --initial-cluster"));
+  return reactor;
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext* context,
+                                                    const etcdserverpb::MemberAddRequest* /*request*/,
+                                                    etcdserverpb::MemberAddResponse* /*response*/) {
+  return not_supported(context);
+}
+
+grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerContext* context,
+                                                       const etcdserverpb::MemberRemoveRequest* /*request*/,
+                                                       etcdserverpb::MemberRemoveResponse* /*response*/) {
+  return not_supported(context);
+}
+
+grpc::ServerUnaryReactor* ClusterService::MemberUpdate(grpc::CallbackServerContext* context,
+                                                       const etcdserverpb::MemberUpdateRequest* /*request*/,
+                                                       etcdserverpb::MemberUpdateResponse* /*response*/) {
+  return not_supported(context);
+}
+
+grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerContext* context,
+                                                        const etcdserverpb::MemberPromoteRequest* /*request*/,
+                                                        etcdserverpb::MemberPromoteResponse* /*response*/) {
+  return not_supported(context);
+}
+
 void ClusterService::fill(etcdserverpb::MemberListResponse& response) const {
   fill_header(*response.mutable_header(), backend_.header());
   for (const MemberInfo& info : backend_.members()) {

@@ -1,5 +1,6 @@
-// ClusterService: etcd's Cluster service, so far only MemberList (what `etcdctl member list` shows).
-// Membership changes are not built yet; the members come from the Backend.
+// ClusterService: etcd's Cluster service. MemberList is what `etcdctl member list` shows, from the
+// Backend. Membership changes are not built yet: add, remove, update and promote answer
+// UNIMPLEMENTED with a message that says so, rather than gRPC's bare "unimplemented".
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -16,6 +17,18 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
   grpc::ServerUnaryReactor* MemberList(grpc::CallbackServerContext* context,
                                        const etcdserverpb::MemberListRequest* request,
                                        etcdserverpb::MemberListResponse* response) override;
+  grpc::ServerUnaryReactor* MemberAdd(grpc::CallbackServerContext* context,
+                                      const etcdserverpb::MemberAddRequest*,
+                                      etcdserverpb::MemberAddResponse*) override;
+  grpc::ServerUnaryReactor* MemberRemove(grpc::CallbackServerContext* context,
+                                         const etcdserverpb::MemberRemoveRequest*,
+                                         etcdserverpb::MemberRemoveResponse*) override;
+  grpc::ServerUnaryReactor* MemberUpdate(grpc::CallbackServerContext* context,
+                                         const etcdserverpb::MemberUpdateRequest*,
+                                         etcdserverpb::MemberUpdateResponse*) override;
+  grpc::ServerUnaryReactor* MemberPromote(grpc::CallbackServerContext* context,
+                                          const etcdserverpb::MemberPromoteRequest*,
+                                          etcdserverpb::MemberPromoteResponse*) override;
 
  private:
   void fill(etcdserverpb::MemberListResponse& response) const;

@@ -1,5 +1,5 @@
-// EtcdServices: Synod's etcd v3 gRPC services (KV, Maintenance, Cluster) over one Backend and its MVCC
-// store, and how a server adds them to its grpc::ServerBuilder:
+// EtcdServices: Synod's etcd v3 gRPC services (KV, Maintenance, Cluster, Watch, Lease) over one Backend
+// and its MVCC store, and how a server adds them to its grpc::ServerBuilder:
 //
 //   api::EtcdServices services(backend, store, options);   // must outlive the grpc::Server
 //   grpc::ServerBuilder builder;
@@ -16,8 +16,10 @@
 #include "api/backend.h"
 #include "api/cluster_service.h"
 #include "api/kv_service.h"
+#include "api/lease_service.h"
 #include "api/maintenance_service.h"
 #include "api/service_options.h"
+#include "api/watch_service.h"
 #include "kv/mvcc_store.h"
 
 namespace synod::api {
@@ -28,17 +30,23 @@ class EtcdServices {
       : kv_(backend, store, options),
         maintenance_(backend, store, options),
         cluster_(backend),
+        lease_(backend, store, options),
+        watch_(backend, store, options),
         options_(options) {}
   EtcdServices(const EtcdServices&) = delete;
   EtcdServices& operator=(const EtcdServices&) = delete;
 
-  // Registers the three services and sets the builder's receive limit, as etcd's server does.
+  // Registers the services and sets the builder's receive limit, as etcd's server does.
   void register_with(grpc::ServerBuilder& builder);
+  // Ends the open Watch streams (they never end by themselves); call before stopping the grpc::Server.
+  void close_streams() { watch_.close_streams(); }
 
  private:
   KvService kv_;
   MaintenanceService maintenance_;
   ClusterService cluster_;
+  LeaseService lease_;
+  WatchService watch_;
   ServiceOptions options_;
 };
 

@@ -1,5 +1,8 @@
-// MaintenanceService: etcd's Maintenance service, so far only Status (what `etcdctl endpoint status`
-// shows). The store's revision and size are read on the node loop, consensus state from the Backend.
+// MaintenanceService: etcd's Maintenance service. Status is what `etcdctl endpoint status` shows; Hash
+// and HashKV checksum the key-value state (kv/mvcc_hash.h) so replicas can be compared; Snapshot
+// streams the store's snapshot (a backup: the same bytes a member's snapshot file holds); MoveLeader
+// transfers leadership; Defragment has nothing to do (the store is in memory) and succeeds; Alarm
+// lists no alarms, since no space quota exists yet. Store reads run on the node loop.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -18,6 +21,23 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
                                    const etcdserverpb::StatusRequest* request,
                                    etcdserverpb::StatusResponse* response) override;
+  grpc::ServerUnaryReactor* Alarm(grpc::CallbackServerContext* context,
+                                  const etcdserverpb::AlarmRequest* request,
+                                  etcdserverpb::AlarmResponse* response) override;
+  grpc::ServerUnaryReactor* Defragment(grpc::CallbackServerContext* context,
+                                       const etcdserverpb::DefragmentRequest* request,
+                                       etcdserverpb::DefragmentResponse* response) override;
+  grpc::ServerUnaryReactor* Hash(grpc::CallbackServerContext* context,
+                                 const etcdserverpb::HashRequest* request,
+                                 etcdserverpb::HashResponse* response) override;
+  grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* context,
+                                   const etcdserverpb::HashKVRequest* request,
+                                   etcdserverpb::HashKVResponse* response) override;
+  grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* Snapshot(
+      grpc::CallbackServerContext* context, const etcdserverpb::SnapshotRequest* request) override;
+  grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* context,
+                                       const etcdserverpb::MoveLeaderRequest* request,
+                                       etcdserverpb::MoveLeaderResponse* response) override;
 
  private:
   Backend& backend_;

@@ -1,7 +1,9 @@
 // Options of Synod's etcd services.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace synod::api {
@@ -14,6 +16,11 @@ struct ServiceOptions {
   size_t grpc_overhead_bytes = 512 * 1024;
   // The etcd API version Maintenance.Status reports; clients parse it as a semantic version.
   std::string version = "3.4.0";
+  // How often a watcher that asked for progress notifications and got no events hears the revision
+  // reached (etcd's default is ten minutes).
+  std::chrono::milliseconds watch_progress_interval = std::chrono::minutes(10);
+  // Lease grants asking for fewer seconds get this many (etcd: 1.5 election timeouts, rounded up).
+  int64_t min_lease_ttl = 1;
 };
 
 }  // namespace synod::api

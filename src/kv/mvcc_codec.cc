@@ -41,6 +41,25 @@ struct Slot<etcdserverpb::CompactionResponse> {
   static constexpr auto kCase = CommandResult::kCompaction;
 };
 
+template <>
+struct Slot<etcdserverpb::LeaseGrantResponse> {
+  static auto* mut(CommandResult& result) { return result.mutable_lease_grant(); }
+  static const auto& get(const CommandResult& result) { return result.lease_grant(); }
+  static constexpr auto kCase = CommandResult::kLeaseGrant;
+};
+template <>
+struct Slot<etcdserverpb::LeaseRevokeResponse> {
+  static auto* mut(CommandResult& result) { return result.mutable_lease_revoke(); }
+  static const auto& get(const CommandResult& result) { return result.lease_revoke(); }
+  static constexpr auto kCase = CommandResult::kLeaseRevoke;
+};
+template <>
+struct Slot<etcdserverpb::LeaseKeepAliveResponse> {
+  static auto* mut(CommandResult& result) { return result.mutable_lease_renew(); }
+  static const auto& get(const CommandResult& result) { return result.lease_renew(); }
+  static constexpr auto kCase = CommandResult::kLeaseRenew;
+};
+
 template <typename Message>
 bool parse(Message& message, std::string_view bytes) {
   return bytes.size() <= static_cast<size_t>(INT_MAX) &&
@@ -70,6 +89,24 @@ std::string encode_command(const etcdserverpb::TxnRequest& request) {
 std::string encode_command(const etcdserverpb::CompactionRequest& request) {
   synodpb::Command command;
   *command.mutable_compaction() = request;
+  return command.SerializeAsString();
+}
+
+std::string encode_command(const etcdserverpb::LeaseGrantRequest& request) {
+  synodpb::Command command;
+  *command.mutable_lease_grant() = request;
+  return command.SerializeAsString();
+}
+
+std::string encode_command(const etcdserverpb::LeaseRevokeRequest& request) {
+  synodpb::Command command;
+  *command.mutable_lease_revoke() = request;
+  return command.SerializeAsString();
+}
+
+std::string encode_command(const etcdserverpb::LeaseKeepAliveRequest& request) {
+  synodpb::Command command;
+  *command.mutable_lease_renew() = request;
   return command.SerializeAsString();
 }
 
@@ -122,6 +159,9 @@ SYNOD_MVCC_RESULT(etcdserverpb::PutResponse)
 SYNOD_MVCC_RESULT(etcdserverpb::DeleteRangeResponse)
 SYNOD_MVCC_RESULT(etcdserverpb::TxnResponse)
 SYNOD_MVCC_RESULT(etcdserverpb::CompactionResponse)
+SYNOD_MVCC_RESULT(etcdserverpb::LeaseGrantResponse)
+SYNOD_MVCC_RESULT(etcdserverpb::LeaseRevokeResponse)
+SYNOD_MVCC_RESULT(etcdserverpb::LeaseKeepAliveResponse)
 #undef SYNOD_MVCC_RESULT
 
 }  // namespace synod::kv

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/proto/lease.pb.h"
 #include "api/proto/rpc.pb.h"
 #include "api/proto/synod_kv.pb.h"
 #include "base/status.h"
@@ -17,11 +18,16 @@ std::string encode_command(const etcdserverpb::PutRequest& request);
 std::string encode_command(const etcdserverpb::DeleteRangeRequest& request);
 std::string encode_command(const etcdserverpb::TxnRequest& request);
 std::string encode_command(const etcdserverpb::CompactionRequest& request);
+std::string encode_command(const etcdserverpb::LeaseGrantRequest& request);
+std::string encode_command(const etcdserverpb::LeaseRevokeRequest& request);
+// A keepalive (synodpb.Command.lease_renew).
+std::string encode_command(const etcdserverpb::LeaseKeepAliveRequest& request);
 Result<synodpb::Command> decode_command(std::string_view bytes);
 
 // A result that is an error, of whatever kind of command.
 std::string encode_error(const Status& error);
-// Response is one of RangeResponse, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse.
+// Response is one of RangeResponse, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse,
+// LeaseGrantResponse, LeaseRevokeResponse, LeaseKeepAliveResponse.
 template <typename Response>
 std::string encode_result(const Result<Response>& result);
 // The response, the error it carries, or kCorruption for bytes that are not a result of this kind.

@@ -59,6 +59,12 @@ const KeyRecord* KeyIndex::get(std::string_view key, int64_t at) const {
   return record.tombstone() ? nullptr : &record;
 }
 
+std::span<const KeyRecord> KeyIndex::history(std::string_view key) const {
+  auto found = keys_.find(key);
+  if (found == keys_.end()) return {};
+  return found->second;
+}
+
 std::vector<KeyView> KeyIndex::range(const KeyRange& range, int64_t at) const {
   std::vector<KeyView> out;
   if (range.kind == KeyRange::Kind::kSingle) {

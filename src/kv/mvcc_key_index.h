@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,22 @@ class KeyIndex {
   void undo(std::string_view key, int64_t main);
   // Forgets every record that no read at `at` or later can see.
   void compact(int64_t at);
+
+  // A key's records, oldest first (empty if the key has none): what watches replay (kv/watch_history.h).
+  std::span<const KeyRecord> history(std::string_view key) const;
+  // Calls `visit(key, records)` for every key in `range` that has records, in ascending key order.
+  template <typename Visit>
+  void for_each_history(const KeyRange& range, Visit&& visit) const {
+    if (range.kind == KeyRange::Kind::kSingle) {
+      if (auto found = keys_.find(range.begin); found != keys_.end()) {
+        visit(found->first, std::span<const KeyRecord>(found->second));
+      }
+      return;
+    }
+    for (auto it = keys_.lower_bound(range.begin); it != keys_.end() && range.contains(it->first); ++it) {
+      visit(it->first, std::span<const KeyRecord>(it->second));
+    }
+  }
 
   size_t key_count() const { return keys_.size(); }
   size_t record_count() const { return record_count_; }

@@ -15,7 +15,9 @@ using etcdserverpb::Compare;
 using etcdserverpb::RangeRequest;
 using etcdserverpb::RequestOp;
 
-constexpr std::string_view kSnapshotMagic = "synod-mvcc-1";
+// Version 2 adds the lease table after the key index; version 1 (no leases) is still read.
+constexpr std::string_view kSnapshotMagic = "synod-mvcc-2";
+constexpr std::string_view kSnapshotMagicV1 = "synod-mvcc-1";
 
 void fill(mvccpb::KeyValue& out, const std::string& key, const KeyRecord& record, bool with_value = true) {
   out.set_key(key);
@@ -103,10 +105,10 @@ std::string MvccStore::apply(const Entry& entry, std::string_view command) {
   if (command.empty()) return {};
   Result<synodpb::Command> decoded = decode_command(command);
   if (!decoded.is_ok()) return encode_error(decoded.status());
-  return execute(decoded.value());
+  return execute(decoded.value(), entry.index);
 }
 
-std::string MvccStore::execute(const synodpb::Command& command) {
+std::string MvccStore::execute(const synodpb::Command& command, Index index) {
   Write write(revision_);
   switch (command.op_case()) {
     case synodpb::Command::kPut: {
@@ -128,6 +130,17 @@ std::string MvccStore::execute(const synodpb::Command& command) {
       return encode_result(response);
     }
     case synodpb::Command::kCompaction: return encode_result(compact(command.compaction()));
+    case synodpb::Command::kLeaseGrant: return encode_result(grant_lease(command.lease_grant(), index));
+    case synodpb::Command::kLeaseRenew: return encode_result(renew_lease(command.lease_renew()));
+    case synodpb::Command::kLeaseRevoke: {
+      int64_t id = command.lease_revoke().id();
+      if (Status status = revoke_lease_keys(write, id); !status.is_ok()) return encode_error(status);
+      finish(write, true);
+      forget_lease(id);
+      etcdserverpb::LeaseRevokeResponse response;
+      response.mutable_header()->set_revision(revision_);
+      return encode_result(Result<etcdserverpb::LeaseRevokeResponse>(std::move(response)));
+    }
     case synodpb::Command::OP_NOT_SET: break;
   }
   return encode_error(invalid("an MVCC command without an operation"));
@@ -135,7 +148,11 @@ std::string MvccStore::execute(const synodpb::Command& command) {
 
 void MvccStore::finish(const Write& write, bool ok) {
   if (ok) {
+    reattach_leases(write);
     revision_ = write.view();
+    if (write_observer_ != nullptr && write.changed()) {
+      write_observer_->on_write(*this, revision_, write.touched());
+    }
     return;
   }
   // All or nothing: take back whatever the failed request wrote before it failed.
@@ -324,8 +341,21 @@ Status MvccStore::check_ranges(const etcdserverpb::TxnRequest& request, const st
 }
 
 Status MvccStore::check_lease(int64_t lease) const {
-  (void)lease;
-  return Status::ok();
+  if (lease == 0 || leases_.contains(lease)) return Status::ok();
+  return Status(ErrorCode::kNotFound, std::string(kLeaseNotFoundMessage));
+}
+
+void MvccStore::reattach_leases(const Write& write) {
+  // Before the revision moves: revision_ still shows each key as it was, write.view() as it is now.
+  for (const std::string& key : write.touched()) {
+    const KeyRecord* before = index_.get(key, revision_);
+    const KeyRecord* after = index_.get(key, write.view());
+    int64_t had = before != nullptr ? before->lease : 0;
+    int64_t has = after != nullptr ? after->lease : 0;
+    if (had == has) continue;
+    leases_.detach(had, key);
+    leases_.attach(has, key);
+  }
 }
 
 std::string MvccStore::snapshot() const {
@@ -335,6 +365,7 @@ std::string MvccStore::snapshot() const {
   out.put_varint(static_cast<uint64_t>(revision_));
   out.put_varint(static_cast<uint64_t>(compact_revision_));
   index_.encode(out);
+  leases_.encode(out);
   return std::move(out).take();
 }
 
@@ -347,13 +378,18 @@ Status MvccStore::restore(std::string_view data) {
   revision_ = restored.revision_;
   compact_revision_ = restored.compact_revision_;
   index_ = std::move(restored.index_);
+  leases_ = std::move(restored.leases_);
+  if (lease_observer_ != nullptr) lease_observer_->leases_reset(leases_);
+  if (write_observer_ != nullptr) write_observer_->on_restore(*this);
   return Status::ok();
 }
 
 Status MvccStore::decode_snapshot(std::string_view data) {
   ByteReader in(data);
   SYNOD_TRY_ASSIGN(std::string_view magic, in.string());
-  if (magic != kSnapshotMagic) return Status(ErrorCode::kCorruption, "not an MVCC snapshot");
+  if (magic != kSnapshotMagic && magic != kSnapshotMagicV1) {
+    return Status(ErrorCode::kCorruption, "not an MVCC snapshot");
+  }
   SYNOD_TRY_ASSIGN(applied_index_, in.varint());
   SYNOD_TRY_ASSIGN(uint64_t revision, in.varint());
   SYNOD_TRY_ASSIGN(uint64_t compact_revision, in.varint());
@@ -363,6 +399,10 @@ Status MvccStore::decode_snapshot(std::string_view data) {
   revision_ = static_cast<int64_t>(revision);
   compact_revision_ = static_cast<int64_t>(compact_revision);
   if (Status status = index_.decode(in, revision_); !status.is_ok()) return status;
+  if (magic == kSnapshotMagic) {
+    if (Status status = leases_.decode(in); !status.is_ok()) return status;
+    rebuild_lease_keys();
+  }
   if (!in.done()) return Status(ErrorCode::kCorruption, "unexpected bytes at the end");
   return Status::ok();
 }

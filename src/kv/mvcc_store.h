@@ -25,8 +25,11 @@
 // and each put before the next compaction about 190 bytes more.
 // approximate_bytes() estimates the same sum (within 5% in that test).
 //
-// Leases: a key records its lease id, but leases themselves (grant, revoke, expiry) are not kept yet;
-// check_lease() is where they plug in.
+// Leases (kv/lease_table.h): the store keeps which leases exist, their granted TTLs and the keys each
+// holds. A put naming a lease attaches the key (and detaches it from its previous lease); a delete
+// detaches it; a revoke deletes every key the lease holds in one revision. Expiry is time, decided by
+// the leader's Lessor (server/lessor.h), which proposes a revoke; the store only reports grants,
+// renewals and revokes to a LeaseObserver as it applies them.
 #pragma once
 
 #include <cstddef>
@@ -38,10 +41,25 @@
 #include "api/proto/rpc.pb.h"
 #include "api/proto/synod_kv.pb.h"
 #include "consensus/state_machine.h"
+#include "kv/lease_table.h"
 #include "kv/mvcc_key_index.h"
 #include "kv/mvcc_validate.h"
 
 namespace synod::kv {
+
+class MvccStore;
+
+// Sees the writes the store applies, on the applying thread (the node loop), so it must be quick: watches
+// (kv/watch_hub.h).
+class WriteObserver {
+ public:
+  virtual ~WriteObserver() = default;
+  // After a write request that changed something: its revision and the keys it wrote, in sub revision
+  // order (kv/watch_history.h turns them into events).
+  virtual void on_write(const MvccStore& store, int64_t revision, const std::vector<std::string>& keys) = 0;
+  // After restore() replaced the whole state.
+  virtual void on_restore(const MvccStore& store) = 0;
+};
 
 struct MvccOptions {
   // The most compares, or operations in one branch, a txn may have (etcd's --max-txn-ops). Every
@@ -71,13 +89,20 @@ class MvccStore final : public StateMachine {
   int64_t compact_revision() const { return compact_revision_; }
   size_t approximate_bytes() const { return index_.approximate_bytes(); }
   const KeyIndex& index() const { return index_; }
+  // The applied leases; read on the applying thread only (as range()).
+  const LeaseTable& leases() const { return leases_; }
+  // Told of every lease grant, renewal and revoke this store applies, and of restores (nullptr: none).
+  // Set before the node starts applying.
+  void set_lease_observer(LeaseObserver* observer) { lease_observer_ = observer; }
+  // Told of every write and restore (nullptr: none). Set before the node starts applying.
+  void set_write_observer(WriteObserver* observer) { write_observer_ = observer; }
   // Fixed at construction (restore() keeps them), so any thread may read them.
   const MvccOptions& options() const { return options_; }
 
  private:
   class Write;
 
-  std::string execute(const synodpb::Command& command);
+  std::string execute(const synodpb::Command& command, Index index);
   // Completes a write request: its revision becomes the store's, or, if it failed, its changes are
   // taken back.
   void finish(const Write& write, bool ok);
@@ -102,9 +127,21 @@ class MvccStore final : public StateMachine {
                     size_t& step) const;
   Status check_ranges(const etcdserverpb::TxnRequest& request, const std::vector<bool>& path,
                       size_t& step) const;
-  // Where leases plug in: a put naming a lease that does not exist must fail with
-  // kLeaseNotFoundMessage once leases are kept. Until then every lease id is accepted as is.
+  // A put naming a lease that does not exist fails with kLeaseNotFoundMessage.
   Status check_lease(int64_t lease) const;
+
+  // The lease commands (kv/lease_commands.cc). A grant with ID 0 gets an id derived from `index`.
+  Result<etcdserverpb::LeaseGrantResponse> grant_lease(const etcdserverpb::LeaseGrantRequest& request,
+                                                       Index index);
+  Result<etcdserverpb::LeaseKeepAliveResponse> renew_lease(
+      const etcdserverpb::LeaseKeepAliveRequest& request);
+  // Deletes the lease's keys inside `write`; the lease itself goes once the write is finished.
+  Status revoke_lease_keys(Write& write, int64_t id);
+  void forget_lease(int64_t id);
+  // Moves each key a completed write touched from the lease it had to the lease it has now.
+  void reattach_leases(const Write& write);
+  // After a restore: every live key attached to its lease.
+  void rebuild_lease_keys();
 
   Status decode_snapshot(std::string_view data);
 
@@ -113,6 +150,9 @@ class MvccStore final : public StateMachine {
   int64_t revision_ = 1;
   int64_t compact_revision_ = 0;
   KeyIndex index_;
+  LeaseTable leases_;
+  LeaseObserver* lease_observer_ = nullptr;
+  WriteObserver* write_observer_ = nullptr;
 };
 
 }  // namespace synod::kv

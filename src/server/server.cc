@@ -13,9 +13,11 @@
 #include "api/backend.h"
 #include "api/etcd_services.h"
 #include "kv/mvcc_store.h"
+#include "kv/watch_hub.h"
 #include "metrics/http_server.h"
 #include "node/node_runner.h"
 #include "raft/raft.h"
+#include "server/lessor.h"
 #include "server/log.h"
 #include "server/member_dir.h"
 #include "server/server_metrics.h"
@@ -31,8 +33,15 @@ namespace {
 class NodeBackend final : public api::Backend {
  public:
   NodeBackend(node::NodeRunner& runner, ServerMetrics& metrics, const MemberMeta& meta,
-              std::vector<std::string> client_urls)
-      : runner_(runner), metrics_(metrics), meta_(meta), client_urls_(std::move(client_urls)) {}
+              std::vector<std::string> client_urls, uint64_t transfer_ticks, kv::WatchHub& watches,
+              const Lessor& lessor)
+      : runner_(runner),
+        metrics_(metrics),
+        meta_(meta),
+        client_urls_(std::move(client_urls)),
+        transfer_ticks_(transfer_ticks),
+        watches_(watches),
+        lessor_(lessor) {}
 
   void propose(std::string command, Done done) override {
     runner_.propose(std::move(command), [this, done = std::move(done)](Result<std::string> result) {
@@ -63,6 +72,17 @@ class NodeBackend final : public api::Backend {
     return out;
   }
 
+  kv::WatchHub& watch_hub() override { return watches_; }
+
+  std::optional<std::chrono::milliseconds> lease_remaining(int64_t id) const override {
+    return lessor_.remaining(id);
+  }
+
+  void transfer_leader(uint64_t to, Done done) override {
+    // etcd gives a transfer about two election timeouts; the engine itself gives up after one.
+    runner_.transfer_leader(to, transfer_ticks_, std::move(done));
+  }
+
   std::vector<api::MemberInfo> members() const override {
     std::vector<api::MemberInfo> out;
     for (const ClusterMember& member : meta_.members) {
@@ -81,6 +101,9 @@ class NodeBackend final : public api::Backend {
   ServerMetrics& metrics_;
   const MemberMeta& meta_;
   std::vector<std::string> client_urls_;
+  uint64_t transfer_ticks_;
+  kv::WatchHub& watches_;
+  const Lessor& lessor_;
 };
 
 std::string describe(const transport::TransportEvent& event);
@@ -95,6 +118,10 @@ struct Server::Parts {
   std::unique_ptr<ServerMetrics> metrics;
   std::unique_ptr<storage::DiskStorage> storage;
   std::unique_ptr<kv::MvccStore> store;
+  std::unique_ptr<kv::WatchHub> watches;  // told of every write the store applies
+  // When leases expire. Stopped before the node loop, destroyed after it: revokes it proposed complete
+  // on the loop.
+  std::unique_ptr<Lessor> lessor;
   std::unique_ptr<transport::TcpTransport> transport;
   std::atomic<node::NodeRunner*> inbox{nullptr};
   std::unique_ptr<node::NodeRunner> runner;
@@ -169,6 +196,22 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
     log().info("event=snapshot-restored index={} bytes={}", state.snapshot->meta.index,
                state.snapshot->data.size());
   }
+  // Watches see every write from here on: the node applies the log's tail once it runs.
+  p.watches = std::make_unique<kv::WatchHub>(p.store->revision());
+  p.store->set_write_observer(p.watches.get());
+  // Lease deadlines: the leases restored above get a full TTL; the lessor acts once the node runs.
+  LessorOptions lessor_options;
+  lessor_options.check_interval = config.heartbeat_interval;
+  lessor_options.leading_term = [&p]() -> std::optional<uint64_t> {
+    EngineStatus status = p.runner->status();
+    return status.role == Role::kLeader ? std::optional<uint64_t>(status.term) : std::nullopt;
+  };
+  lessor_options.propose = [&p](std::string command, LessorOptions::Done done) {
+    p.runner->propose(std::move(command), std::move(done));
+  };
+  p.lessor = std::make_unique<Lessor>(std::move(lessor_options));
+  p.store->set_lease_observer(p.lessor.get());
+  p.lessor->leases_reset(p.store->leases());
   log().info(
       "event=recovered term={} vote={} commit={} entries={} last_index={}", state.hard_state.term,
       state.hard_state.vote, state.hard_state.commit, state.entries.size(),
@@ -229,15 +272,22 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
                                    *p.storage, [out](Message&& message) { out->send(std::move(message)); });
   p.runner = std::make_unique<node::NodeRunner>(std::move(node), config.heartbeat_interval);
   p.inbox = p.runner.get();
+  p.lessor->start();
   node::NodeRunner* runner = p.runner.get();
   p.metrics->watch_engine([runner] { return runner->status(); });
 
   // The etcd API.
   std::vector<std::string> advertised;
   for (const Url& url : config.advertise_client_urls) advertised.push_back(url.text());
-  p.backend = std::make_unique<NodeBackend>(*p.runner, *p.metrics, p.meta, advertised);
+  p.backend = std::make_unique<NodeBackend>(*p.runner, *p.metrics, p.meta, advertised,
+                                            2 * static_cast<uint64_t>(config.election_ticks()), *p.watches,
+                                            *p.lessor);
   api::ServiceOptions service_options;
   service_options.max_request_bytes = config.max_request_bytes;
+  // etcd's minimum lease TTL: 1.5 election timeouts (in whole ticks), rounded up to a second, so a
+  // lease outlives the election that may follow a leader's loss.
+  auto min_ttl = ((3 * config.election_ticks()) / 2) * config.heartbeat_interval;
+  service_options.min_lease_ttl = std::max<int64_t>(1, (min_ttl.count() + 999) / 1000);
   grpc::ServerBuilder builder;
   p.selected_ports.assign(config.listen_client_urls.size(), 0);
   for (size_t i = 0; i < config.listen_client_urls.size(); ++i) {
@@ -339,7 +389,9 @@ void Server::stop() {
   // The node first: its pending requests fail, so the gRPC calls waiting on them finish and the gRPC
   // server can shut down without waiting out its deadline.
   p.inbox = nullptr;
+  if (p.lessor) p.lessor->stop();
   if (p.runner) p.runner->stop();
+  if (p.services) p.services->close_streams();
   if (p.grpc_server) p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   p.http.reset();
   p.transport.reset();
@@ -348,6 +400,8 @@ void Server::stop() {
   p.backend.reset();
   p.runner.reset();
   p.store.reset();
+  p.watches.reset();
+  p.lessor.reset();
   p.storage.reset();
 }
 

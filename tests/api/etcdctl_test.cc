@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "api/backup.h"
 #include "api/server_fixture.h"
 
 namespace synod::api {
@@ -86,6 +88,42 @@ TEST_F(EtcdctlTest, endpointStatusAndMemberList) {
       std::string::npos)
       << members;
   EXPECT_NE(members.find("2, unstarted, , http://127.0.0.2:2380, , true"), std::string::npos) << members;
+}
+
+}  // namespace
+}  // namespace synod::api
+
+namespace synod::api {
+namespace {
+
+TEST_F(EtcdctlTest, maintenanceCommands) {
+  EXPECT_EQ(etcdctl("put k v"), "OK\n");
+  std::string hash = etcdctl("endpoint hashkv");
+  EXPECT_NE(hash.find(endpoint() + ", "), std::string::npos) << hash;
+  EXPECT_EQ(hash.find("exit"), std::string::npos) << hash;
+  EXPECT_EQ(etcdctl("alarm list"), "");
+  EXPECT_NE(etcdctl("defrag").find("Finished defragmenting etcd member[" + endpoint() + "]"),
+            std::string::npos);
+  std::string file = std::filesystem::temp_directory_path() / ("synod-snapshot-" + std::to_string(getpid()));
+  std::string saved = etcdctl("snapshot save " + file);
+  EXPECT_NE(saved.find("Snapshot saved at " + file), std::string::npos) << saved;
+  std::string bytes;
+  {
+    FILE* in = fopen(file.c_str(), "rb");
+    ASSERT_NE(in, nullptr);
+    std::array<char, 4096> buffer{};
+    while (size_t n = fread(buffer.data(), 1, buffer.size(), in)) bytes.append(buffer.data(), n);
+    fclose(in);
+  }
+  std::filesystem::remove(file);
+  Result<std::string> inside = decode_backup(bytes);
+  ASSERT_TRUE(inside.is_ok()) << inside.status().to_string();
+  kv::MvccStore restored;
+  ASSERT_TRUE(restored.restore(inside.value()).is_ok())
+      << "etcdctl saved something that is not Synod's snapshot";
+  EXPECT_EQ(restored.revision(), store_.revision());
+  std::string add = etcdctl("member add x --peer-urls=http://127.0.0.1:9");
+  EXPECT_NE(add.find("membership changes are not supported"), std::string::npos) << add;
 }
 
 }  // namespace

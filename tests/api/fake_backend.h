@@ -13,6 +13,7 @@
 
 #include "api/backend.h"
 #include "kv/mvcc_store.h"
+#include "kv/watch_hub.h"
 
 namespace synod::api::test {
 
@@ -22,7 +23,10 @@ inline constexpr uint64_t kTerm = 7;
 
 class FakeBackend final : public Backend {
  public:
-  explicit FakeBackend(kv::MvccStore& store) : store_(store), thread_([this] { run(); }) {}
+  explicit FakeBackend(kv::MvccStore& store, kv::WatchHubOptions watch_options = {})
+      : store_(store), hub_(store.revision(), watch_options), thread_([this] { run(); }) {
+    store_.set_write_observer(&hub_);
+  }
   ~FakeBackend() override {
     {
       std::lock_guard lock(mutex_);
@@ -53,6 +57,16 @@ class FakeBackend final : public Backend {
             {0x2, "", {"http://127.0.0.2:2380"}, {}, true}};
   }
   RaftInfo raft() const override { return {kMemberId, kTerm, 42, 41, false}; }
+  kv::WatchHub& watch_hub() override { return hub_; }
+  // Records the target; fails like the node would with what fail_next() set.
+  void transfer_leader(uint64_t to, Done done) override {
+    post([this, to, done = std::move(done)] {
+      if (std::optional<Status> failure = take_failure()) return done(*failure);
+      transferred_to_ = to;
+      done(std::string());
+    });
+  }
+  uint64_t transferred_to() const { return transferred_to_; }
 
   // The next request (proposal or read) fails with `status` instead of running.
   void fail_next(Status status) {
@@ -64,6 +78,7 @@ class FakeBackend final : public Backend {
   int linearizable_reads() const { return linearizable_reads_; }
 
  private:
+  std::atomic<uint64_t> transferred_to_{0};
   void post(std::function<void()> task) {
     {
       std::lock_guard lock(mutex_);
@@ -91,6 +106,7 @@ class FakeBackend final : public Backend {
   }
 
   kv::MvccStore& store_;
+  kv::WatchHub hub_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;

@@ -9,6 +9,7 @@
 
 #include "base/bytes.h"
 #include "base/random.h"
+#include "kv/lease_test_util.h"
 #include "kv/mvcc_errors.h"
 #include "kv/mvcc_store.h"
 #include "kv/mvcc_test_util.h"
@@ -62,6 +63,10 @@ std::string random_key(Random& random) {
 
 // Runs a random workload on `h` and the model, checking every answer as it goes.
 void run_workload(Harness& h, Model& model, Random& random, int steps, int64_t& compacted) {
+  // The leases the puts name must exist; grants leave the revision, and so the model, alone.
+  for (int64_t lease : {1, 2}) {
+    if (!h.store.leases().contains(lease)) test::grant(h, lease).value();
+  }
   for (int step = 0; step < steps; ++step) {
     int64_t revision = model.revision();
     ModelState next = model.at(revision);
@@ -210,6 +215,7 @@ TEST(MvccSnapshot, anEmptyStoreRoundTrips) {
 
 TEST(MvccSnapshot, garbageIsRefusedAndChangesNothing) {
   Harness source;
+  test::grant(source, 5).value();
   source.put(put_request("alpha", "1", 5)).value();
   source.put("beta", "2").value();
   source.put("alpha", "3").value();

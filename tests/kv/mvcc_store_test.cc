@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "base/random.h"
+#include "kv/lease_test_util.h"
 #include "kv/mvcc_errors.h"
 #include "kv/mvcc_test_util.h"
 
@@ -223,6 +224,8 @@ TEST(MvccStore, putReturnsThePreviousPairWhenAsked) {
 
 TEST(MvccStore, putKeepsTheLeaseAndIgnoreFlagsKeepWhatIsThere) {
   Harness h;
+  test::grant(h, 77).value();
+  test::grant(h, 88).value();
   h.put(put_request("a", "1", 77)).value();
   EXPECT_EQ(only_kv(h.range(range_request("a"))).lease(), 77);
 
