@@ -184,6 +184,22 @@ void Node::confirm_read(const ReadState& state) {
 #endif
 }
 
+// A read still waiting for its read index when the leader changes will not get one: the old leader
+// dropped its pending read-only requests when it stepped down, and a request forwarded to it is lost.
+// Failing it now (it had no effect, so the client may retry) beats making the client wait out the
+// request timeout.
+void Node::abandon_unconfirmed_reads() {
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.index == 0) {
+      later_read(std::move(it->second.done),
+                 Status(ErrorCode::kAborted, "the leader changed before the read was confirmed"));
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void Node::serve_reads() {
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (it->second.index != 0 && it->second.index <= state_machine_.applied_index()) {
@@ -219,6 +235,10 @@ Status Node::process_ready() {
     }
     for (const Entry& entry : ready.committed) apply(entry);
     for (const ReadState& state : ready.read_states) confirm_read(state);
+    if (ready.soft_state && ready.soft_state->leader != known_leader_) {
+      known_leader_ = ready.soft_state->leader;
+      abandon_unconfirmed_reads();
+    }
     serve_reads();
     engine_->advance();
   }

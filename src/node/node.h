@@ -130,6 +130,7 @@ class Node {
   void run_completions();
   void confirm_read(const ReadState& state);
   void serve_reads();
+  void abandon_unconfirmed_reads();
   Status maybe_snapshot();
   void expire_requests();
 
@@ -141,6 +142,7 @@ class Node {
   ApplyHook apply_hook_;
   uint64_t ticks_ = 0;
   uint64_t next_request_ = 1;
+  NodeId known_leader_ = kNoNode;  // as of the last Ready that said
   Index snapshot_index_ = 0;
   std::map<uint64_t, PendingProposal> proposals_;      // by request id
   std::multimap<Index, uint64_t> proposals_by_index_;  // proposals with a known slot

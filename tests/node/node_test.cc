@@ -240,6 +240,30 @@ TEST(Node, requestsThatCannotFinishTimeOut) {
   EXPECT_EQ(read_status.code(), ErrorCode::kTimedOut);
 }
 
+TEST(Node, aReadWaitingAtADeposedLeaderFailsWhenTheLeaderChanges) {
+  NodeOptions options;
+  options.request_timeout_ticks = 1000;  // far away: the answer must come from the leader change
+  Harness h(options);
+  h.elect(1);
+  h.isolate(1);
+  int reads = 0;
+  Status read_status;
+  ASSERT_TRUE(h.node(1)
+                  .read([&](Status s) {
+                    ++reads;
+                    read_status = std::move(s);
+                  })
+                  .is_ok());
+  h.ready(1);
+  NodeId leader = h.elect_among_connected();
+  ASSERT_NE(leader, 1U);
+  EXPECT_EQ(reads, 0);
+  h.heal();
+  for (int i = 0; i < 3 && reads == 0; ++i) h.round();
+  ASSERT_EQ(reads, 1) << "the read waited although its leader was gone";
+  EXPECT_EQ(read_status.code(), ErrorCode::kAborted) << read_status.to_string();
+}
+
 TEST(Node, aReadAtAFollowerWaitsUntilItHasAppliedTheReadIndex) {
   Harness h;
   h.elect(1);
