@@ -1,5 +1,6 @@
-// EtcdServices: Synod's etcd v3 gRPC services (KV, Maintenance, Cluster, Watch, Lease) over one Backend
-// and its MVCC store, and how a server adds them to its grpc::ServerBuilder:
+// EtcdServices: Synod's etcd v3 gRPC services (KV, Maintenance, Cluster, Watch, Lease, and etcd's
+// server-side Lock and Election) over one Backend and its MVCC store, and how a server adds them to its
+// grpc::ServerBuilder:
 //
 //   api::EtcdServices services(backend, store, options);   // must outlive the grpc::Server
 //   grpc::ServerBuilder builder;
@@ -15,8 +16,10 @@
 
 #include "api/backend.h"
 #include "api/cluster_service.h"
+#include "api/election_service.h"
 #include "api/kv_service.h"
 #include "api/lease_service.h"
+#include "api/lock_service.h"
 #include "api/maintenance_service.h"
 #include "api/service_options.h"
 #include "api/watch_service.h"
@@ -32,14 +35,21 @@ class EtcdServices {
         cluster_(backend),
         lease_(backend, store, options),
         watch_(backend, store, options),
+        lock_(backend, store),
+        election_(backend, store),
         options_(options) {}
   EtcdServices(const EtcdServices&) = delete;
   EtcdServices& operator=(const EtcdServices&) = delete;
 
   // Registers the services and sets the builder's receive limit, as etcd's server does.
   void register_with(grpc::ServerBuilder& builder);
-  // Ends the open Watch streams (they never end by themselves); call before stopping the grpc::Server.
-  void close_streams() { watch_.close_streams(); }
+  // Ends the open Watch streams and the Lock, Campaign and Observe calls still waiting (they never end
+  // by themselves); call before stopping the grpc::Server.
+  void close_streams() {
+    watch_.close_streams();
+    lock_.close_calls();
+    election_.close_calls();
+  }
 
  private:
   KvService kv_;
@@ -47,6 +57,8 @@ class EtcdServices {
   ClusterService cluster_;
   LeaseService lease_;
   WatchService watch_;
+  LockService lock_;
+  ElectionService election_;
   ServiceOptions options_;
 };
 

@@ -12,33 +12,21 @@
 #include <gtest/gtest.h>
 
 #include "api/backup.h"
+#include "api/etcdctl_runner.h"
 #include "api/server_fixture.h"
 
 namespace synod::api {
 namespace {
 
-constexpr const char* kEtcdctl = "/usr/bin/etcdctl";
-
 class EtcdctlTest : public test::ServerFixture {
  protected:
   void SetUp() override {
-    if (access(kEtcdctl, X_OK) != 0) GTEST_SKIP() << kEtcdctl << " is not installed";
+    if (!test::etcdctl_installed()) GTEST_SKIP() << test::kEtcdctl << " is not installed";
     start();
   }
 
-  // Runs etcdctl with `args` (shell words) and `input` on its stdin; returns stdout and stderr.
   std::string etcdctl(const std::string& args, const std::string& input = "") {
-    std::string command = "printf '%s' '" + input + "' | ETCDCTL_API=3 " + kEtcdctl +
-                          " --endpoints=" + endpoint() + " --dial-timeout=5s --command-timeout=20s " + args +
-                          " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return "popen failed";
-    std::string output;
-    std::array<char, 4096> buffer{};
-    while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-    int status = pclose(pipe);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) output += "[exit " + std::to_string(status) + "]";
-    return output;
+    return test::run_etcdctl(endpoint(), args, input);
   }
 };
 

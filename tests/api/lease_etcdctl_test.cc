@@ -10,33 +10,20 @@
 
 #include <gtest/gtest.h>
 
+#include "api/etcdctl_runner.h"
 #include "api/server_fixture.h"
 
 namespace synod::api {
 namespace {
 
-constexpr const char* kEtcdctl = "/usr/bin/etcdctl";
-
 class LeaseEtcdctlTest : public test::ServerFixture {
  protected:
   void SetUp() override {
-    if (access(kEtcdctl, X_OK) != 0) GTEST_SKIP() << kEtcdctl << " is not installed";
+    if (!test::etcdctl_installed()) GTEST_SKIP() << test::kEtcdctl << " is not installed";
     start();
   }
 
-  // Runs etcdctl with `args` (shell words); returns stdout and stderr, and the exit status if not 0.
-  std::string etcdctl(const std::string& args) {
-    std::string command = std::string("ETCDCTL_API=3 ") + kEtcdctl + " --endpoints=" + endpoint() +
-                          " --dial-timeout=5s --command-timeout=20s " + args + " 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return "popen failed";
-    std::string output;
-    std::array<char, 4096> buffer{};
-    while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-    int status = pclose(pipe);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) output += "[exit " + std::to_string(status) + "]";
-    return output;
-  }
+  std::string etcdctl(const std::string& args) { return test::run_etcdctl(endpoint(), args); }
 
   // `lease grant` and the id it printed (16 hex digits), or "" if it printed something else.
   std::string grant(int ttl) {

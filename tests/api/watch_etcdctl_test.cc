@@ -14,84 +14,24 @@
 
 #include <gtest/gtest.h>
 
+#include "api/etcdctl_runner.h"
 #include "api/server_fixture.h"
 #include "kv/watch_hub.h"
 
 namespace synod::api {
 namespace {
 
-constexpr const char* kEtcdctl = "/usr/bin/etcdctl";
-
-// A command running in the background with its stdout and stderr in a pipe.
-class Background {
- public:
-  explicit Background(const std::string& command) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      dup2(fds[1], STDERR_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    fd_ = fds[0];
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) close(fd_);
-  }
-  Background(const Background&) = delete;
-  Background& operator=(const Background&) = delete;
-
-  // Reads until the output so far equals `wanted` or 20 seconds pass; returns the output.
-  std::string read_until(const std::string& wanted) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (output_ != wanted && output_.size() < wanted.size() + 4096 &&
-           std::chrono::steady_clock::now() < deadline) {
-      pollfd fd{fd_, POLLIN, 0};
-      if (poll(&fd, 1, 100) <= 0) continue;
-      std::array<char, 4096> buffer{};
-      ssize_t n = read(fd_, buffer.data(), buffer.size());
-      if (n <= 0) break;
-      output_.append(buffer.data(), static_cast<size_t>(n));
-    }
-    return output_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string output_;
-};
+using test::Background;
 
 class WatchEtcdctlTest : public test::ServerFixture {
  protected:
   void SetUp() override {
-    if (access(kEtcdctl, X_OK) != 0) GTEST_SKIP() << kEtcdctl << " is not installed";
+    if (!test::etcdctl_installed()) GTEST_SKIP() << test::kEtcdctl << " is not installed";
     start();
   }
 
-  std::string command(const std::string& args) const {
-    return std::string("env ETCDCTL_API=3 ") + kEtcdctl + " --endpoints=" + endpoint() +
-           " --dial-timeout=5s --command-timeout=20s " + args;
-  }
-  std::string etcdctl(const std::string& args) {
-    // Bounded: a watch that is never canceled would otherwise hang the test.
-    FILE* pipe = popen(("timeout 30 " + command(args) + " 2>&1").c_str(), "r");
-    if (pipe == nullptr) return "popen failed";
-    std::string output;
-    std::array<char, 4096> buffer{};
-    while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-    pclose(pipe);
-    return output;
-  }
+  std::string command(const std::string& args) const { return test::etcdctl_command(endpoint(), args); }
+  std::string etcdctl(const std::string& args) { return test::run_etcdctl(endpoint(), args); }
   // Waits until the hub holds `count` watchers: etcdctl prints nothing when its watch is created.
   bool wait_for_watchers(size_t count) {
     for (int i = 0; i < 400; ++i) {
