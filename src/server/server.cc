@@ -394,7 +394,8 @@ void Server::stop() {
   if (p.services) p.services->close_streams();
   // Unary calls were all answered when the node stopped; what remains are streams (keep-alives,
   // watches the services did not close), which a stopping member cancels rather than waits for.
-  if (p.grpc_server) p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  if (p.grpc_server)
+    p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   p.http.reset();
   p.transport.reset();
   p.grpc_server.reset();
