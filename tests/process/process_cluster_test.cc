@@ -209,7 +209,10 @@ TEST(ProcessCluster, restartedFollowerCatchesUpThroughASnapshot) {
   ASSERT_TRUE(follower_applied);
   cluster.kill9(follower);
 
-  write("w/after/", 350, 4);
+  // More entries than the leader keeps in flight to the dead follower (raft::Config's 256 unacknowledged
+  // appends, which wait in the transport's queue and reach the follower when it returns): the entries
+  // past them are compacted away, so only a snapshot can bring the follower back.
+  write("w/after/", 2000, 8);
   std::optional<int> leader = cluster.leader();
   ASSERT_TRUE(leader);
   std::optional<double> leader_snapshot = cluster.metric(*leader, "synod_server_snapshot_index");
