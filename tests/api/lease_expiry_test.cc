@@ -10,8 +10,7 @@
 
 #include "api/proto/lease.grpc.pb.h"
 #include "api/proto/rpc.grpc.pb.h"
-#include "server/process.h"
-#include "server/server.h"
+#include "api/single_member_server.h"
 
 namespace synod::server {
 namespace {
@@ -22,23 +21,10 @@ using Clock = std::chrono::steady_clock;
 class LeaseExpiryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("synod-lease-expiry-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::string peer = "http://127.0.0.1:" + std::to_string(free_port().value());
-    ServerConfig config;
-    config.name = "a";
-    config.data_dir = dir_.string();
-    config.listen_peer_urls = parse_urls(peer).value();
-    config.listen_client_urls = parse_urls("http://127.0.0.1:" + std::to_string(free_port().value())).value();
-    config.initial_cluster = parse_initial_cluster("a=" + peer).value();
-    config.heartbeat_interval = 10ms;
-    config.election_timeout = 100ms;  // 1.5 election timeouts round up to a minimum TTL of 1 s
-    ASSERT_TRUE(config.validate().is_ok()) << config.validate().to_string();
-    Result<std::unique_ptr<Server>> started = Server::start(config);
-    ASSERT_TRUE(started.is_ok()) << started.status().to_string();
-    server_ = std::move(started).value();
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->client_ports().front()),
-                                       grpc::InsecureChannelCredentials());
+    member_ = std::make_unique<test::SingleMemberServer>(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(member_->started().is_ok()) << member_->started().to_string();
+    const std::shared_ptr<grpc::Channel>& channel = member_->channel();
     kv_ = etcdserverpb::KV::NewStub(channel);
     lease_ = etcdserverpb::Lease::NewStub(channel);
     // Writable once the member elected itself.
@@ -48,10 +34,7 @@ class LeaseExpiryTest : public ::testing::Test {
       std::this_thread::sleep_for(20ms);
     }
   }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { member_.reset(); }
 
   grpc::Status put(const std::string& key, int64_t lease) {
     grpc::ClientContext context;
@@ -88,8 +71,7 @@ class LeaseExpiryTest : public ::testing::Test {
     return response;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<test::SingleMemberServer> member_;
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
 };

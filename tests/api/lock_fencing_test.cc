@@ -12,9 +12,8 @@
 #include "api/proto/lease.grpc.pb.h"
 #include "api/proto/rpc.grpc.pb.h"
 #include "api/proto/v3lock.grpc.pb.h"
+#include "api/single_member_server.h"
 #include "fencing/fenced_storage.h"
-#include "server/process.h"
-#include "server/server.h"
 
 namespace synod::server {
 namespace {
@@ -25,23 +24,10 @@ using examples::FencedStorage;
 class LockFencingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("synod-lock-fencing-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::string peer = "http://127.0.0.1:" + std::to_string(free_port().value());
-    ServerConfig config;
-    config.name = "a";
-    config.data_dir = dir_.string();
-    config.listen_peer_urls = parse_urls(peer).value();
-    config.listen_client_urls = parse_urls("http://127.0.0.1:" + std::to_string(free_port().value())).value();
-    config.initial_cluster = parse_initial_cluster("a=" + peer).value();
-    config.heartbeat_interval = 10ms;
-    config.election_timeout = 100ms;  // a minimum lease TTL of one second
-    ASSERT_TRUE(config.validate().is_ok()) << config.validate().to_string();
-    Result<std::unique_ptr<Server>> started = Server::start(config);
-    ASSERT_TRUE(started.is_ok()) << started.status().to_string();
-    server_ = std::move(started).value();
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->client_ports().front()),
-                                       grpc::InsecureChannelCredentials());
+    member_ = std::make_unique<test::SingleMemberServer>(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(member_->started().is_ok()) << member_->started().to_string();
+    const std::shared_ptr<grpc::Channel>& channel = member_->channel();
     kv_ = etcdserverpb::KV::NewStub(channel);
     lease_ = etcdserverpb::Lease::NewStub(channel);
     lock_ = v3lockpb::Lock::NewStub(channel);
@@ -52,10 +38,7 @@ class LockFencingTest : public ::testing::Test {
       std::this_thread::sleep_for(20ms);
     }
   }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { member_.reset(); }
 
   int64_t grant(int64_t ttl) {
     grpc::ClientContext context;
@@ -82,8 +65,7 @@ class LockFencingTest : public ::testing::Test {
     return response.count() == 1;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<test::SingleMemberServer> member_;
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
   std::unique_ptr<v3lockpb::Lock::Stub> lock_;
@@ -135,7 +117,7 @@ TEST_F(LockFencingTest, stoppingTheServerEndsAWaitingLockPromptly) {
   });
   EXPECT_EQ(waiter.wait_for(200ms), std::future_status::timeout);
   auto started = std::chrono::steady_clock::now();
-  server_->stop();
+  member_->server().stop();
   grpc::Status status = waiter.get();
   EXPECT_FALSE(status.ok());
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s) << "the stop waited out gRPC's deadline";
