@@ -47,6 +47,16 @@ void expect_clean_stop(ProcessCluster& cluster) {
               format_ms(Clock::now() - start).c_str());
 }
 
+// How every loaded run ends: acknowledged writes intact, the history linearizable, no member died
+// unexpectedly, and every member stops cleanly on SIGTERM.
+void expect_sound_end(EtcdChannels& channels, ProcessCluster& cluster, Outcomes& outcomes,
+                      const HistoryRecorder& history, const std::string& label) {
+  expect_writes_intact(channels, cluster, outcomes);
+  expect_linearizable(history, cluster, label);
+  expect_no_crashes(cluster);
+  expect_clean_stop(cluster);
+}
+
 // The bound on the median time from SIGKILL of the leader to a put acknowledged by its successor.
 //
 // Two election timeouts cover the election itself: each follower campaigns after a timeout drawn from
@@ -144,10 +154,7 @@ void run_failover_test(int members, int rounds, const std::string& label) {
       members, rounds, all.c_str(), format_ms(middle).c_str(), format_ms(failover_bound(options)).c_str());
   EXPECT_LE(middle, failover_bound(options)) << "failover times:" << all;
 
-  expect_writes_intact(channels, cluster, outcomes);
-  expect_linearizable(history, cluster, label);
-  expect_no_crashes(cluster);
-  expect_clean_stop(cluster);
+  expect_sound_end(channels, cluster, outcomes, history, label);
 }
 
 // (a) The leader is killed with SIGKILL five times while four clients write unique keys through every
@@ -257,10 +264,7 @@ TEST(ProcessCluster, restartedFollowerCatchesUpThroughASnapshot) {
   }
   EXPECT_EQ(differ, 0U);
 
-  expect_writes_intact(channels, cluster, outcomes);
-  expect_linearizable(history, cluster, "snapshot");
-  expect_no_crashes(cluster);
-  expect_clean_stop(cluster);
+  expect_sound_end(channels, cluster, outcomes, history, "snapshot");
 }
 
 // (c) The leader is frozen with SIGSTOP while clients have requests in flight to it. The others elect a
@@ -346,10 +350,7 @@ TEST(ProcessCluster, sigstoppedLeaderStepsDownAndItsRequestsApplyAtMostOnce) {
   }
   EXPECT_GE(held, 1U) << "no request was in flight to m" << old << " while it was stopped";
 
-  expect_writes_intact(channels, cluster, outcomes);
-  expect_linearizable(history, cluster, "sigstop");
-  expect_no_crashes(cluster);
-  expect_clean_stop(cluster);
+  expect_sound_end(channels, cluster, outcomes, history, "sigstop");
 }
 
 // (d) Every member is killed with SIGKILL at once, under load, and restarted: every acknowledged write
@@ -391,10 +392,7 @@ TEST(ProcessCluster, killNineEveryMemberAtOnceKeepsAcknowledgedWrites) {
       << "the clients made no progress after the last restart";
   load.stop();
 
-  expect_writes_intact(channels, cluster, outcomes);
-  expect_linearizable(history, cluster, "kill-all");
-  expect_no_crashes(cluster);
-  expect_clean_stop(cluster);
+  expect_sound_end(channels, cluster, outcomes, history, "kill-all");
 }
 
 // (f) SIGTERM stops each member cleanly (exit status 0), one at a time under load and then all at
@@ -438,10 +436,7 @@ TEST(ProcessCluster, sigtermStopsEachMemberCleanlyAndRestartRecovers) {
     ASSERT_TRUE(restarted.is_ok()) << restarted.to_string();
   }
   ASSERT_TRUE(cluster.wait_for_leader(20s)) << "no leader after restarting every member";
-  expect_writes_intact(channels, cluster, outcomes);
-  expect_linearizable(history, cluster, "sigterm");
-  expect_no_crashes(cluster);
-  expect_clean_stop(cluster);
+  expect_sound_end(channels, cluster, outcomes, history, "sigterm");
 }
 
 }  // namespace
