@@ -1,4 +1,5 @@
-// synod: one member of a Synod cluster, or (`synod local`) a whole cluster on this machine.
+// synod: one member of a Synod cluster, or (`synod local`) a whole cluster on this machine, or
+// (`synod snapshot restore BACKUP ...`) a new member's data dir made from a backup.
 //
 // Flags follow etcd's names where the meaning is the same, so
 //   synod --name a --data-dir a.synod --listen-peer-urls http://127.0.0.1:2380
@@ -10,6 +11,7 @@
 
 #include "server/local_launcher.h"
 #include "server/log.h"
+#include "server/restore.h"
 #include "server/server.h"
 #include "server/server_config.h"
 
@@ -33,6 +35,8 @@ struct Flags {
   int64_t election_timeout = 1000;
   uint64_t snapshot_count = 100'000;
   uint64_t max_request_bytes = 1536 * 1024;
+  uint64_t max_txn_ops = 128;
+  int64_t quota_backend_bytes = 0;
   std::string listen_metrics_urls;
   std::string log_level = "info";
   std::string engine = "raft";
@@ -71,6 +75,12 @@ void add_member_flags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--max-request-bytes", flags.max_request_bytes, "Largest client request accepted")
       ->capture_default_str();
+  app.add_option("--max-txn-ops", flags.max_txn_ops,
+                 "Most operations in one txn (every member must use the same value)")
+      ->capture_default_str();
+  app.add_option("--quota-backend-bytes", flags.quota_backend_bytes,
+                 "Raise the NOSPACE alarm when the store would pass this size (0: 2 GiB; < 0: no quota)")
+      ->capture_default_str();
   app.add_option("--listen-metrics-urls", flags.listen_metrics_urls, "URL to serve /metrics and /health on");
   app.add_option("--log-level", flags.log_level, "debug, info, warn, error, panic or fatal")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "panic", "fatal"}))
@@ -104,6 +114,8 @@ Result<ServerConfig> to_config(const Flags& flags) {
   config.election_timeout = std::chrono::milliseconds(flags.election_timeout);
   config.snapshot_count = flags.snapshot_count;
   config.max_request_bytes = flags.max_request_bytes;
+  config.max_txn_ops = flags.max_txn_ops;
+  config.quota_backend_bytes = flags.quota_backend_bytes;
   if (!flags.listen_metrics_urls.empty()) {
     SYNOD_TRY_ASSIGN(config.listen_metrics_urls, parse_urls(flags.listen_metrics_urls));
   }
@@ -125,6 +137,23 @@ int run_member(const Flags& flags) {
     return 2;
   }
   return synod::server::run_until_signalled(config.value());
+}
+
+int run_restore(const Flags& flags, const std::string& backup) {
+  Result<ServerConfig> config = to_config(flags);
+  if (!config.is_ok()) {
+    std::cerr << "synod snapshot restore: " << config.status().message() << "\n";
+    return 2;
+  }
+  std::vector<std::string> notes;
+  Status restored = synod::server::restore_member(config.value(), backup, notes);
+  if (!restored.is_ok()) {
+    std::cerr << "synod snapshot restore: " << restored.message() << "\n";
+    return 1;
+  }
+  for (const std::string& note : notes) std::cout << note << "\n";
+  std::cout << "start it with the same --name, --data-dir, --initial-cluster and --initial-cluster-token\n";
+  return 0;
 }
 
 }  // namespace
@@ -150,6 +179,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   local_command->add_option("--log-level", local.log_level, "Members' log level")->capture_default_str();
 
+  CLI::App* snapshot_command = app.add_subcommand("snapshot", "Backups");
+  snapshot_command->require_subcommand(1);
+  CLI::App* restore_command =
+      snapshot_command->add_subcommand("restore",
+                                       "Make a new member's data dir from a backup (etcdctl snapshot save); "
+                                       "run it for every member of the new "
+                                       "cluster with the same backup and --initial-cluster, then start them");
+  Flags restore_flags;
+  std::string backup;
+  restore_command->add_option("backup", backup, "The backup file")->required();
+  add_member_flags(*restore_command, restore_flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -157,5 +198,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (local_command->parsed()) return synod::server::run_local_cluster(local);
+  if (restore_command->parsed()) return run_restore(restore_flags, backup);
   return run_member(flags);
 }

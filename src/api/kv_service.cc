@@ -10,7 +10,10 @@
 namespace synod::api {
 
 KvService::KvService(Backend& backend, const kv::MvccStore& store, ServiceOptions options)
-    : backend_(backend), store_(store), options_(std::move(options)) {}
+    : backend_(backend),
+      store_(store),
+      options_(std::move(options)),
+      quota_(backend, store, options_.quota_bytes) {}
 
 grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* context,
                                            const etcdserverpb::RangeRequest* request,
@@ -29,6 +32,8 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* context,
                                          const etcdserverpb::PutRequest* request,
                                          etcdserverpb::PutResponse* response) {
   if (Status status = kv::check_put(*request); !status.is_ok()) return refuse(context, status);
+  if (Status status = quota_.admit(kv::added_bytes(*request)); !status.is_ok())
+    return refuse(context, status);
   return propose(context, kv::encode_command(*request), response);
 }
 
@@ -45,6 +50,8 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* context,
   if (Status status = kv::check_txn(*request, store_.options().max_txn_ops); !status.is_ok()) {
     return refuse(context, status);
   }
+  if (Status status = quota_.admit(kv::added_bytes(*request)); !status.is_ok())
+    return refuse(context, status);
   return propose(context, kv::encode_command(*request), response);
 }
 

@@ -11,6 +11,7 @@
 #include "api/backend.h"
 #include "api/proto/rpc.grpc.pb.h"
 #include "api/service_options.h"
+#include "api/space_quota.h"
 #include "kv/mvcc_store.h"
 
 namespace synod::api {
@@ -47,6 +48,7 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   Backend& backend_;
   const kv::MvccStore& store_;
   ServiceOptions options_;
+  SpaceQuota quota_;
 };
 
 }  // namespace synod::api

@@ -19,7 +19,10 @@ grpc::Status lease_grpc_status(const Status& status) {
 }
 
 LeaseService::LeaseService(Backend& backend, const kv::MvccStore& store, const ServiceOptions& options)
-    : backend_(backend), store_(store), min_lease_ttl_(options.min_lease_ttl) {}
+    : backend_(backend),
+      store_(store),
+      quota_(backend, store, options.quota_bytes),
+      min_lease_ttl_(options.min_lease_ttl) {}
 
 grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* context,
                                                    const etcdserverpb::LeaseGrantRequest* request,
@@ -33,6 +36,11 @@ grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* 
   // grants, whatever each member's own election timeout says.
   etcdserverpb::LeaseGrantRequest granted = *request;
   if (granted.ttl() < min_lease_ttl_) granted.set_ttl(min_lease_ttl_);
+  if (Status status = quota_.admit(kv::added_bytes(granted)); !status.is_ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(lease_grpc_status(status));
+    return reactor;
+  }
   return propose(context, kv::encode_command(granted), response);
 }
 

@@ -10,6 +10,7 @@
 #include "api/backend.h"
 #include "api/proto/lease.grpc.pb.h"
 #include "api/service_options.h"
+#include "api/space_quota.h"
 #include "kv/mvcc_store.h"
 
 namespace synod::api {
@@ -45,6 +46,7 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
 
   Backend& backend_;
   const kv::MvccStore& store_;
+  SpaceQuota quota_;
   int64_t min_lease_ttl_;
 };
 

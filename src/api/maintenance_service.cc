@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <utility>
 
 #include "api/backup.h"
 #include "api/etcd_errors.h"
 #include "api/response_header.h"
+#include "kv/mvcc_codec.h"
 #include "kv/mvcc_errors.h"
 #include "kv/mvcc_hash.h"
 
@@ -27,6 +29,11 @@ grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext
     part.set_dbsize(static_cast<int64_t>(store.approximate_bytes()));
     part.set_dbsizeinuse(static_cast<int64_t>(store.approximate_bytes()));
     part.set_raftappliedindex(store.applied_index());
+    // etcd lists the raised alarms as errors, in the text form of its AlarmMember messages.
+    for (const etcdserverpb::AlarmMember& alarm : store.alarms().list()) {
+      part.add_errors("memberID:" + std::to_string(alarm.memberid()) +
+                      " alarm:" + etcdserverpb::AlarmType_Name(alarm.alarm()) + " ");
+    }
     return part.SerializeAsString();
   };
   backend_.read(std::move(query), false, [this, reactor, response](Result<std::string> result) {
@@ -168,14 +175,20 @@ grpc::ServerUnaryReactor* MaintenanceService::Alarm(grpc::CallbackServerContext*
                                                     const etcdserverpb::AlarmRequest* request,
                                                     etcdserverpb::AlarmResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (request->action() == etcdserverpb::AlarmRequest::ACTIVATE) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                 "etcdserver: Synod raises no alarms yet (there is no space quota)"));
-    return reactor;
-  }
-  // GET lists the raised alarms and DEACTIVATE the ones it cleared: none either way.
-  fill_header(*response->mutable_header(), backend_.header());
-  reactor->Finish(grpc::Status::OK);
+  // Every action goes through the log, listing too (as in etcd): the answer is the cluster's alarms as
+  // of a point in the log, not one member's possibly stale view.
+  backend_.propose(kv::encode_command(*request), [this, reactor, response](Result<std::string> result) {
+    Result<etcdserverpb::AlarmResponse> decoded =
+        result.is_ok() ? kv::decode_result<etcdserverpb::AlarmResponse>(result.value())
+                       : Result<etcdserverpb::AlarmResponse>(result.status());
+    if (!decoded.is_ok()) {
+      reactor->Finish(to_grpc_status(decoded.status()));
+      return;
+    }
+    *response = std::move(decoded).value();
+    fill_header(*response->mutable_header(), backend_.header());
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
@@ -208,7 +221,8 @@ grpc::ServerUnaryReactor* MaintenanceService::HashKV(grpc::CallbackServerContext
                 [this, reactor, response](Result<std::string> result) {
                   HashAnswer answer = parse_hash(result);
                   response->set_hash(answer.hash);
-                  response->set_compact_revision(answer.compact_revision);
+                  // etcd reports -1 for a store never compacted.
+                  response->set_compact_revision(answer.compact_revision == 0 ? -1 : answer.compact_revision);
                   finish(reactor, backend_, response, answer.revision, answer.status);
                 });
   return reactor;

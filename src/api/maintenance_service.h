@@ -1,8 +1,9 @@
 // MaintenanceService: etcd's Maintenance service. Status is what `etcdctl endpoint status` shows; Hash
 // and HashKV checksum the key-value state (kv/mvcc_hash.h) so replicas can be compared; Snapshot
 // streams the store's snapshot (a backup: the same bytes a member's snapshot file holds); MoveLeader
-// transfers leadership; Defragment has nothing to do (the store is in memory) and succeeds; Alarm
-// lists no alarms, since no space quota exists yet. Store reads run on the node loop.
+// transfers leadership; Defragment has nothing to do (the store is in memory, and compaction frees
+// memory at once) and succeeds; Alarm lists, raises and clears the replicated alarms (kv/alarm_table.h),
+// through the log. Store reads run on the node loop.
 #pragma once
 
 #include <grpcpp/grpcpp.h>

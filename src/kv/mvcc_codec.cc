@@ -59,6 +59,18 @@ struct Slot<etcdserverpb::LeaseKeepAliveResponse> {
   static const auto& get(const CommandResult& result) { return result.lease_renew(); }
   static constexpr auto kCase = CommandResult::kLeaseRenew;
 };
+template <>
+struct Slot<etcdserverpb::AlarmResponse> {
+  static auto* mut(CommandResult& result) { return result.mutable_alarm(); }
+  static const auto& get(const CommandResult& result) { return result.alarm(); }
+  static constexpr auto kCase = CommandResult::kAlarm;
+};
+template <>
+struct Slot<synodpb::MemberAttributes> {
+  static auto* mut(CommandResult& result) { return result.mutable_publish_member(); }
+  static const auto& get(const CommandResult& result) { return result.publish_member(); }
+  static constexpr auto kCase = CommandResult::kPublishMember;
+};
 
 template <typename Message>
 bool parse(Message& message, std::string_view bytes) {
@@ -107,6 +119,18 @@ std::string encode_command(const etcdserverpb::LeaseRevokeRequest& request) {
 std::string encode_command(const etcdserverpb::LeaseKeepAliveRequest& request) {
   synodpb::Command command;
   *command.mutable_lease_renew() = request;
+  return command.SerializeAsString();
+}
+
+std::string encode_command(const etcdserverpb::AlarmRequest& request) {
+  synodpb::Command command;
+  *command.mutable_alarm() = request;
+  return command.SerializeAsString();
+}
+
+std::string encode_command(const synodpb::MemberAttributes& request) {
+  synodpb::Command command;
+  *command.mutable_publish_member() = request;
   return command.SerializeAsString();
 }
 
@@ -162,6 +186,8 @@ SYNOD_MVCC_RESULT(etcdserverpb::CompactionResponse)
 SYNOD_MVCC_RESULT(etcdserverpb::LeaseGrantResponse)
 SYNOD_MVCC_RESULT(etcdserverpb::LeaseRevokeResponse)
 SYNOD_MVCC_RESULT(etcdserverpb::LeaseKeepAliveResponse)
+SYNOD_MVCC_RESULT(etcdserverpb::AlarmResponse)
+SYNOD_MVCC_RESULT(synodpb::MemberAttributes)
 #undef SYNOD_MVCC_RESULT
 
 }  // namespace synod::kv

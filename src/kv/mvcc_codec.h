@@ -22,12 +22,14 @@ std::string encode_command(const etcdserverpb::LeaseGrantRequest& request);
 std::string encode_command(const etcdserverpb::LeaseRevokeRequest& request);
 // A keepalive (synodpb.Command.lease_renew).
 std::string encode_command(const etcdserverpb::LeaseKeepAliveRequest& request);
+std::string encode_command(const etcdserverpb::AlarmRequest& request);
+std::string encode_command(const synodpb::MemberAttributes& request);
 Result<synodpb::Command> decode_command(std::string_view bytes);
 
 // A result that is an error, of whatever kind of command.
 std::string encode_error(const Status& error);
 // Response is one of RangeResponse, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse,
-// LeaseGrantResponse, LeaseRevokeResponse, LeaseKeepAliveResponse.
+// LeaseGrantResponse, LeaseRevokeResponse, LeaseKeepAliveResponse, AlarmResponse, synodpb::MemberAttributes.
 template <typename Response>
 std::string encode_result(const Result<Response>& result);
 // The response, the error it carries, or kCorruption for bytes that are not a result of this kind.

@@ -15,8 +15,10 @@ using etcdserverpb::Compare;
 using etcdserverpb::RangeRequest;
 using etcdserverpb::RequestOp;
 
-// Version 2 adds the lease table after the key index; version 1 (no leases) is still read.
-constexpr std::string_view kSnapshotMagic = "synod-mvcc-2";
+// Version 3 adds the alarms and the members' publications after the lease table, version 2 the lease table
+// after the key index; versions 1 and 2 are still read.
+constexpr std::string_view kSnapshotMagic = "synod-mvcc-3";
+constexpr std::string_view kSnapshotMagicV2 = "synod-mvcc-2";
 constexpr std::string_view kSnapshotMagicV1 = "synod-mvcc-1";
 
 void fill(mvccpb::KeyValue& out, const std::string& key, const KeyRecord& record, bool with_value = true) {
@@ -105,10 +107,18 @@ std::string MvccStore::apply(const Entry& entry, std::string_view command) {
   if (command.empty()) return {};
   Result<synodpb::Command> decoded = decode_command(command);
   if (!decoded.is_ok()) return encode_error(decoded.status());
-  return execute(decoded.value(), entry.index);
+  std::string result = execute(decoded.value(), entry.index);
+  publish();
+  return result;
+}
+
+void MvccStore::publish() {
+  published_bytes_.store(index_.approximate_bytes(), std::memory_order_relaxed);
+  published_nospace_.store(alarms_.active(etcdserverpb::NOSPACE), std::memory_order_relaxed);
 }
 
 std::string MvccStore::execute(const synodpb::Command& command, Index index) {
+  if (Status refused = check_alarms(command); !refused.is_ok()) return encode_error(refused);
   Write write(revision_);
   switch (command.op_case()) {
     case synodpb::Command::kPut: {
@@ -141,6 +151,10 @@ std::string MvccStore::execute(const synodpb::Command& command, Index index) {
       response.mutable_header()->set_revision(revision_);
       return encode_result(Result<etcdserverpb::LeaseRevokeResponse>(std::move(response)));
     }
+    case synodpb::Command::kAlarm:
+      return encode_result(Result<etcdserverpb::AlarmResponse>(alarm(command.alarm())));
+    case synodpb::Command::kPublishMember:
+      return encode_result(Result<synodpb::MemberAttributes>(publish_member(command.publish_member())));
     case synodpb::Command::OP_NOT_SET: break;
   }
   return encode_error(invalid("an MVCC command without an operation"));
@@ -366,6 +380,8 @@ std::string MvccStore::snapshot() const {
   out.put_varint(static_cast<uint64_t>(compact_revision_));
   index_.encode(out);
   leases_.encode(out);
+  alarms_.encode(out);
+  members_.encode(out);
   return std::move(out).take();
 }
 
@@ -379,15 +395,29 @@ Status MvccStore::restore(std::string_view data) {
   compact_revision_ = restored.compact_revision_;
   index_ = std::move(restored.index_);
   leases_ = std::move(restored.leases_);
+  alarms_ = std::move(restored.alarms_);
+  members_ = std::move(restored.members_);
+  {
+    std::lock_guard<std::mutex> lock(published_members_mutex_);
+    published_members_ = members_.members();
+  }
+  publish();
   if (lease_observer_ != nullptr) lease_observer_->leases_reset(leases_);
   if (write_observer_ != nullptr) write_observer_->on_restore(*this);
   return Status::ok();
 }
 
+Result<std::string> MvccStore::rebase_snapshot(std::string_view data, Index applied_index) {
+  MvccStore store;
+  SYNOD_TRY(store.restore(data));
+  store.applied_index_ = applied_index;
+  return store.snapshot();
+}
+
 Status MvccStore::decode_snapshot(std::string_view data) {
   ByteReader in(data);
   SYNOD_TRY_ASSIGN(std::string_view magic, in.string());
-  if (magic != kSnapshotMagic && magic != kSnapshotMagicV1) {
+  if (magic != kSnapshotMagic && magic != kSnapshotMagicV2 && magic != kSnapshotMagicV1) {
     return Status(ErrorCode::kCorruption, "not an MVCC snapshot");
   }
   SYNOD_TRY_ASSIGN(applied_index_, in.varint());
@@ -399,9 +429,13 @@ Status MvccStore::decode_snapshot(std::string_view data) {
   revision_ = static_cast<int64_t>(revision);
   compact_revision_ = static_cast<int64_t>(compact_revision);
   if (Status status = index_.decode(in, revision_); !status.is_ok()) return status;
-  if (magic == kSnapshotMagic) {
+  if (magic != kSnapshotMagicV1) {
     if (Status status = leases_.decode(in); !status.is_ok()) return status;
     rebuild_lease_keys();
+  }
+  if (magic == kSnapshotMagic) {
+    if (Status status = alarms_.decode(in); !status.is_ok()) return status;
+    if (Status status = members_.decode(in); !status.is_ok()) return status;
   }
   if (!in.done()) return Status(ErrorCode::kCorruption, "unexpected bytes at the end");
   return Status::ok();

@@ -30,10 +30,17 @@
 // detaches it; a revoke deletes every key the lease holds in one revision. Expiry is time, decided by
 // the leader's Lessor (server/lessor.h), which proposes a revoke; the store only reports grants,
 // renewals and revokes to a LeaseObserver as it applies them.
+//
+// Alarms (kv/alarm_table.h) are replicated too: while NOSPACE is up the store refuses writes that add
+// data. Whether the store is too big is not decided here: a member compares published_bytes() with its
+// quota before it proposes a write, and raises the alarm through the log (api/space_quota.h), as etcd does.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,7 +48,9 @@
 #include "api/proto/rpc.pb.h"
 #include "api/proto/synod_kv.pb.h"
 #include "consensus/state_machine.h"
+#include "kv/alarm_table.h"
 #include "kv/lease_table.h"
+#include "kv/member_table.h"
 #include "kv/mvcc_key_index.h"
 #include "kv/mvcc_validate.h"
 
@@ -78,6 +87,9 @@ class MvccStore final : public StateMachine {
   Index applied_index() const override { return applied_index_; }
   std::string snapshot() const override;
   Status restore(std::string_view data) override;
+  // The same snapshot with another applied index: restoring a backup into a new cluster, whose log
+  // starts afresh (server/restore.h). Fails as restore() does on bytes that are not a snapshot.
+  static Result<std::string> rebase_snapshot(std::string_view data, Index applied_index);
 
   // A read of the applied state (the node decides when that is linearizable). Errors carry etcd's
   // messages (kv/mvcc_errors.h).
@@ -88,9 +100,20 @@ class MvccStore final : public StateMachine {
   // Reads below this revision fail with ErrCompacted.
   int64_t compact_revision() const { return compact_revision_; }
   size_t approximate_bytes() const { return index_.approximate_bytes(); }
+  // approximate_bytes() and whether NOSPACE is up, as of the last command applied: for any thread.
+  size_t published_bytes() const { return published_bytes_.load(std::memory_order_relaxed); }
+  bool published_nospace() const { return published_nospace_.load(std::memory_order_relaxed); }
   const KeyIndex& index() const { return index_; }
   // The applied leases; read on the applying thread only (as range()).
   const LeaseTable& leases() const { return leases_; }
+  // What each member published about itself (kv/member_table.h), as of the last command applied: for
+  // any thread.
+  std::map<uint64_t, PublishedMember> published_members() const {
+    std::lock_guard<std::mutex> lock(published_members_mutex_);
+    return published_members_;
+  }
+  // The raised alarms; read on the applying thread only.
+  const AlarmTable& alarms() const { return alarms_; }
   // Told of every lease grant, renewal and revoke this store applies, and of restores (nullptr: none).
   // Set before the node starts applying.
   void set_lease_observer(LeaseObserver* observer) { lease_observer_ = observer; }
@@ -143,6 +166,13 @@ class MvccStore final : public StateMachine {
   // After a restore: every live key attached to its lease.
   void rebuild_lease_keys();
 
+  // Raise, clear or list alarms; record a member's publication (kv/cluster_commands.cc).
+  etcdserverpb::AlarmResponse alarm(const etcdserverpb::AlarmRequest& request);
+  // Why the raised alarms refuse `command`; ok if they do not.
+  Status check_alarms(const synodpb::Command& command) const;
+  void publish();
+  synodpb::MemberAttributes publish_member(const synodpb::MemberAttributes& request);
+
   Status decode_snapshot(std::string_view data);
 
   const MvccOptions options_;
@@ -151,6 +181,12 @@ class MvccStore final : public StateMachine {
   int64_t compact_revision_ = 0;
   KeyIndex index_;
   LeaseTable leases_;
+  AlarmTable alarms_;
+  MemberTable members_;
+  mutable std::mutex published_members_mutex_;
+  std::map<uint64_t, PublishedMember> published_members_;
+  std::atomic<size_t> published_bytes_{0};
+  std::atomic<bool> published_nospace_{false};
   LeaseObserver* lease_observer_ = nullptr;
   WriteObserver* write_observer_ = nullptr;
 };

@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -12,6 +14,7 @@
 
 #include "api/backend.h"
 #include "api/etcd_services.h"
+#include "kv/mvcc_codec.h"
 #include "kv/mvcc_store.h"
 #include "kv/watch_hub.h"
 #include "metrics/http_server.h"
@@ -34,10 +37,11 @@ class NodeBackend final : public api::Backend {
  public:
   NodeBackend(node::NodeRunner& runner, ServerMetrics& metrics, const MemberMeta& meta,
               std::vector<std::string> client_urls, uint64_t transfer_ticks, kv::WatchHub& watches,
-              const Lessor& lessor)
+              const Lessor& lessor, const kv::MvccStore& store)
       : runner_(runner),
         metrics_(metrics),
         meta_(meta),
+        store_(store),
         client_urls_(std::move(client_urls)),
         transfer_ticks_(transfer_ticks),
         watches_(watches),
@@ -85,11 +89,15 @@ class NodeBackend final : public api::Backend {
 
   std::vector<api::MemberInfo> members() const override {
     std::vector<api::MemberInfo> out;
+    std::map<uint64_t, kv::PublishedMember> published = store_.published_members();
     for (const ClusterMember& member : meta_.members) {
       api::MemberInfo info;
       info.id = member.id;
       info.name = member.name;
       for (const Url& url : member.peer_urls) info.peer_urls.push_back(url.text());
+      // Each member's own publication through the log; this member knows its own before that applies.
+      if (auto it = published.find(member.id); it != published.end())
+        info.client_urls = it->second.client_urls;
       if (member.id == meta_.member_id) info.client_urls = client_urls_;
       out.push_back(std::move(info));
     }
@@ -100,6 +108,7 @@ class NodeBackend final : public api::Backend {
   node::NodeRunner& runner_;
   ServerMetrics& metrics_;
   const MemberMeta& meta_;
+  const kv::MvccStore& store_;
   std::vector<std::string> client_urls_;
   uint64_t transfer_ticks_;
   kv::WatchHub& watches_;
@@ -139,8 +148,13 @@ struct Server::Parts {
   std::condition_variable watcher_wake;
   bool stopping = false;
   bool stopped = false;
+  // This member's name and client URLs, published through the log once per start (kv/member_table.h).
+  std::vector<std::string> advertised_client_urls;
+  std::atomic<bool> published{false};
+  std::atomic<bool> publishing{false};
 
   void watch();
+  void publish_attributes();
 };
 
 Server::Server() : parts_(std::make_unique<Parts>()) {}
@@ -190,7 +204,9 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   for (const std::string& note : recovery_notes) log().warn("event=recovery {}", note);
   if (!storage.is_ok()) return storage.status();
   p.storage = std::move(storage).value();
-  p.store = std::make_unique<kv::MvccStore>();
+  kv::MvccOptions store_options;
+  store_options.max_txn_ops = config.max_txn_ops;
+  p.store = std::make_unique<kv::MvccStore>(store_options);
   if (state.snapshot) {
     SYNOD_TRY(p.store->restore(state.snapshot->data));
     log().info("event=snapshot-restored index={} bytes={}", state.snapshot->meta.index,
@@ -278,12 +294,19 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
 
   // The etcd API.
   std::vector<std::string> advertised;
-  for (const Url& url : config.advertise_client_urls) advertised.push_back(url.text());
+  // What this member tells clients: the advertised URLs, or where it listens when none are given.
+  for (const Url& url :
+       config.advertise_client_urls.empty() ? config.listen_client_urls : config.advertise_client_urls) {
+    advertised.push_back(url.text());
+  }
+  p.advertised_client_urls = advertised;
   p.backend = std::make_unique<NodeBackend>(*p.runner, *p.metrics, p.meta, advertised,
                                             2 * static_cast<uint64_t>(config.election_ticks()), *p.watches,
-                                            *p.lessor);
+                                            *p.lessor, *p.store);
   api::ServiceOptions service_options;
   service_options.max_request_bytes = config.max_request_bytes;
+  service_options.quota_bytes =
+      config.quota_backend_bytes == 0 ? api::kDefaultQuotaBytes : config.quota_backend_bytes;
   // etcd's minimum lease TTL: 1.5 election timeouts (in whole ticks), rounded up to a second, so a
   // lease outlives the election that may follow a leader's loss.
   auto min_ttl = ((3 * config.election_ticks()) / 2) * config.heartbeat_interval;
@@ -366,6 +389,7 @@ void Server::Parts::watch() {
     if (now.snapshot_index != last.snapshot_index && last.term != 0) {
       log().info("event=snapshot index={} applied={}", now.snapshot_index, now.applied);
     }
+    if (now.leader != kNoNode && !published.load()) publish_attributes();
     Status failed = runner->failure();
     if (!failed.is_ok() && !reported_failure) {
       log().critical("event=node-stopped error=\"{}\" note=\"restart the member; it recovers from its disk\"",
@@ -374,6 +398,26 @@ void Server::Parts::watch() {
     }
     last = now;
   }
+}
+
+void Server::Parts::publish_attributes() {
+  if (publishing.exchange(true)) return;
+  synodpb::MemberAttributes attributes;
+  attributes.set_member_id(meta.member_id);
+  attributes.set_name(meta.name);
+  std::string listed;
+  for (const std::string& url : advertised_client_urls) {
+    attributes.add_client_urls(url);
+    listed += (listed.empty() ? "" : ",") + url;
+  }
+  // A failed proposal (no leader yet, a leader change) is tried again at the watcher's next look.
+  runner->propose(kv::encode_command(attributes), [this, listed](const Result<std::string>& result) {
+    if (result.is_ok()) {
+      published.store(true);
+      log().info("event=published client_urls={}", listed);
+    }
+    publishing.store(false);
+  });
 }
 
 void Server::stop() {
@@ -414,6 +458,10 @@ Status Server::failure() const {
 
 const std::vector<uint16_t>& Server::client_ports() const {
   return parts_->client_ports;
+}
+
+uint64_t Server::member_id() const {
+  return parts_->meta.member_id;
 }
 
 uint16_t Server::peer_port() const {

@@ -35,6 +35,8 @@ class Server {
   const std::vector<uint16_t>& client_ports() const;
   uint16_t peer_port() const;
   uint16_t metrics_port() const;
+  // This member's id in the cluster (as response headers carry it).
+  uint64_t member_id() const;
 
   struct Parts;
 

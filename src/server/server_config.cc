@@ -148,6 +148,8 @@ Status ServerConfig::validate() const {
   if (max_request_bytes == 0 || max_request_bytes > (uint64_t{64} << 20U)) {
     return invalid("--max-request-bytes must be between 1 and 67108864");
   }
+  if (max_txn_ops == 0 || max_txn_ops > 1'000'000)
+    return invalid("--max-txn-ops must be between 1 and 1000000");
   static const char* kLevels[] = {"debug", "info", "warn", "error", "panic", "fatal"};
   if (std::none_of(std::begin(kLevels), std::end(kLevels),
                    [&](const char* level) { return log_level == level; })) {

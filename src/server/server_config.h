@@ -58,6 +58,11 @@ struct ServerConfig {
   std::chrono::milliseconds election_timeout{1000};
   uint64_t snapshot_count = 100'000;
   uint64_t max_request_bytes = 1536 * 1024;
+  // etcd's --max-txn-ops. Every member must use the same value: it decides whether a committed txn
+  // applies.
+  uint64_t max_txn_ops = 128;
+  // etcd's --quota-backend-bytes: 0 is etcd's default (2 GiB), negative turns the quota off.
+  int64_t quota_backend_bytes = 0;
   std::vector<Url> listen_metrics_urls;
   std::string log_level = "info";
   EngineKind engine = EngineKind::kRaft;

@@ -75,6 +75,7 @@ TEST_F(MaintenanceTest, HashKVRefusesFutureAndCompactedRevisions) {
   put("a", "2");
   put("a", "3");
   grpc::Status status;
+  EXPECT_EQ(hash_kv(0, &status).compact_revision(), -1) << "etcd's answer for a store never compacted";
   hash_kv(store_.revision() + 5, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
   EXPECT_EQ(status.error_message(), "etcdserver: mvcc: required revision is a future revision");

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,8 +22,9 @@ namespace synod::server::test {
 
 class SingleMemberServer {
  public:
-  // `name` tells data dirs of concurrent tests apart. Check started() before using the server.
-  explicit SingleMemberServer(const std::string& name) {
+  // `name` tells data dirs of concurrent tests apart; `tweak` may change the configuration before the
+  // server starts. Check started() before using the server.
+  explicit SingleMemberServer(const std::string& name, const std::function<void(ServerConfig&)>& tweak = {}) {
     using namespace std::chrono_literals;
     dir_ = std::filesystem::temp_directory_path() / ("synod-" + name + "-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
@@ -35,6 +37,7 @@ class SingleMemberServer {
     config.initial_cluster = parse_initial_cluster("a=" + peer).value();
     config.heartbeat_interval = 10ms;
     config.election_timeout = 100ms;
+    if (tweak) tweak(config);
     status_ = config.validate();
     if (!status_.is_ok()) return;
     Result<std::unique_ptr<Server>> started = Server::start(config);

@@ -338,6 +338,28 @@ void ProcessCluster::sigcont(int id) {
   m.paused = false;
 }
 
+Status ProcessCluster::restore_from(const std::string& backup) {
+  for (int id : ids()) {
+    Member& m = member(id);
+    if (running(id)) return Status(ErrorCode::kInvalidArgument, m.name + " is running");
+    std::filesystem::remove_all(m.data_dir);
+    std::vector<std::string> args = {"snapshot", "restore", backup};
+    std::vector<std::string> flags = arguments(m);
+    args.insert(args.end(), flags.begin(), flags.end());
+    {
+      std::ofstream marker(m.log, std::ios::app);
+      marker << "----- [process cluster] restoring " << m.name << " from " << backup << " -----\n";
+    }
+    SYNOD_TRY_ASSIGN(server::ChildProcess restore, server::ChildProcess::spawn(SYNOD_BINARY, args, m.log));
+    std::optional<int> status = restore.wait_for(std::chrono::seconds(60));
+    if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+      return Status(ErrorCode::kUnavailable,
+                    "restoring " + m.name + " failed; its log ends with:\n" + tail_of_file(m.log, 10));
+    }
+  }
+  return Status::ok();
+}
+
 Status ProcessCluster::restart(int id) {
   if (running(id)) return Status(ErrorCode::kInvalidArgument, member(id).name + " is running");
   Status last;

@@ -83,6 +83,10 @@ class ProcessCluster {
   // Starts a member that is not running, with the flags it had; waits until it answers /metrics
   // (retrying the start a few times if it exits at once, e.g. its port is still held).
   Status restart(int id);
+  // Replaces every member's data with a member made from `backup` by `synod snapshot restore`, with the
+  // member's own name, peers and token (so the same cluster id). Every member must be stopped; start
+  // them again with restart().
+  Status restore_from(const std::string& backup);
   // SIGTERM, waits up to `grace` (then SIGKILL). Returns the wait status.
   int terminate(int id, std::chrono::milliseconds grace = std::chrono::seconds(15));
   // SIGTERM to every running member at once, then waits for each. Wait statuses by id (index id - 1);

@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/proto/lease.grpc.pb.h"
 #include "process/etcd_client.h"
 #include "process/workload.h"
 
@@ -437,6 +438,169 @@ TEST(ProcessCluster, sigtermStopsEachMemberCleanlyAndRestartRecovers) {
   }
   ASSERT_TRUE(cluster.wait_for_leader(20s)) << "no leader after restarting every member";
   expect_sound_end(channels, cluster, outcomes, history, "sigterm");
+}
+
+// A backup (Maintenance.Snapshot, what `etcdctl snapshot save` downloads) restored with `synod snapshot
+// restore` into every member's empty data dir: the new cluster starts with every key as it was (values,
+// versions, create and mod revisions), the same revision and compaction point, the leases, and takes
+// new writes after them; its members agree (HashKV).
+TEST(ProcessCluster, backupRestoresIntoANewClusterWithEveryKeyRevisionAndLease) {
+  ClusterOptions options;
+  options.label = "restore";
+  ProcessCluster cluster(options);
+  Status started = cluster.start();
+  ASSERT_TRUE(started.is_ok()) << started.to_string();
+  std::optional<ProcessCluster::LeaderFound> leader = cluster.wait_for_leader(20s);
+  ASSERT_TRUE(leader);
+  EtcdChannels channels(cluster);
+  auto deadline_of = [](grpc::ClientContext& context) {
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+  };
+  auto put = [&](const std::string& key, const std::string& value, int64_t lease = 0) {
+    grpc::ClientContext context;
+    deadline_of(context);
+    etcdserverpb::PutRequest request;
+    request.set_key(key);
+    request.set_value(value);
+    request.set_lease(lease);
+    etcdserverpb::PutResponse response;
+    grpc::Status status = channels.kv(leader->id).Put(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.header().revision();
+  };
+  for (int i = 0; i < 120; ++i) put("restore/k" + std::to_string(i % 40), "v" + std::to_string(i));
+  {
+    grpc::ClientContext context;
+    deadline_of(context);
+    etcdserverpb::CompactionRequest request;
+    request.set_revision(60);
+    etcdserverpb::CompactionResponse response;
+    ASSERT_TRUE(channels.kv(leader->id).Compact(&context, request, &response).ok());
+  }
+  auto lease_stub = etcdserverpb::Lease::NewStub(
+      grpc::CreateChannel(cluster.client_endpoint(leader->id), grpc::InsecureChannelCredentials()));
+  etcdserverpb::LeaseGrantResponse granted;
+  {
+    grpc::ClientContext context;
+    deadline_of(context);
+    etcdserverpb::LeaseGrantRequest request;
+    request.set_ttl(600);
+    ASSERT_TRUE(lease_stub->LeaseGrant(&context, request, &granted).ok());
+  }
+  int64_t last = put("restore/leased", "x", granted.id());
+
+  std::string backup_path = cluster.root() + "/backup.db";
+  {
+    grpc::ClientContext context;
+    deadline_of(context);
+    std::unique_ptr<grpc::ClientReader<etcdserverpb::SnapshotResponse>> reader =
+        channels.maintenance(leader->id).Snapshot(&context, etcdserverpb::SnapshotRequest());
+    std::ofstream out(backup_path, std::ios::binary);
+    etcdserverpb::SnapshotResponse chunk;
+    while (reader->Read(&chunk)) out << chunk.blob();
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  std::optional<std::map<std::string, mvccpb::KeyValue>> before =
+      range_all(channels, leader->id, "restore/", "restore0", false, 10s);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->size(), 41U);
+
+  expect_clean_stop(cluster);
+  Status restored = cluster.restore_from(backup_path);
+  ASSERT_TRUE(restored.is_ok()) << restored.to_string();
+  for (int id : cluster.ids()) {
+    Status restarted = cluster.restart(id);
+    ASSERT_TRUE(restarted.is_ok()) << restarted.to_string();
+  }
+  leader = cluster.wait_for_leader(20s);
+  ASSERT_TRUE(leader) << "no leader in the restored cluster";
+
+  std::optional<std::map<std::string, mvccpb::KeyValue>> after =
+      range_all_retrying(channels, cluster, "restore/", "restore0", 20s);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), before->size());
+  for (const auto& [key, kv] : *before) {
+    ASSERT_TRUE(after->contains(key)) << key;
+    EXPECT_EQ(after->at(key).SerializeAsString(), kv.SerializeAsString()) << key;
+  }
+  // The history below the compaction point stays compacted; the newest revision is where it was.
+  std::optional<etcdserverpb::StatusResponse> status = member_status(channels, leader->id, 10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->header().revision(), last);
+  {
+    grpc::ClientContext context;
+    deadline_of(context);
+    etcdserverpb::RangeRequest request;
+    request.set_key("restore/k1");
+    request.set_revision(50);
+    etcdserverpb::RangeResponse response;
+    grpc::Status old = channels.kv(leader->id).Range(&context, request, &response);
+    EXPECT_EQ(old.error_code(), grpc::StatusCode::OUT_OF_RANGE) << old.error_message();
+  }
+  // The lease came back, still holding its key.
+  {
+    auto stub = etcdserverpb::Lease::NewStub(
+        grpc::CreateChannel(cluster.client_endpoint(leader->id), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    deadline_of(context);
+    etcdserverpb::LeaseTimeToLiveRequest request;
+    request.set_id(granted.id());
+    request.set_keys(true);
+    etcdserverpb::LeaseTimeToLiveResponse response;
+    ASSERT_TRUE(stub->LeaseTimeToLive(&context, request, &response).ok());
+    EXPECT_GT(response.ttl(), 0);
+    ASSERT_EQ(response.keys_size(), 1);
+    EXPECT_EQ(response.keys(0), "restore/leased");
+  }
+  EXPECT_EQ(put("restore/new", "y"), last + 1) << "new writes continue from the backup's revision";
+
+  // Every member restored the same store: equal HashKV at the same revision.
+  std::optional<uint32_t> first_hash;
+  for (int id : cluster.ids()) {
+    ASSERT_TRUE(cluster.wait_caught_up(id, 20s));
+    grpc::ClientContext context;
+    deadline_of(context);
+    etcdserverpb::HashKVRequest request;
+    request.set_revision(last + 1);
+    etcdserverpb::HashKVResponse response;
+    grpc::Status hashed = channels.maintenance(id).HashKV(&context, request, &response);
+    ASSERT_TRUE(hashed.ok()) << "m" << id << ": " << hashed.error_message();
+    if (!first_hash) first_hash = response.hash();
+    EXPECT_EQ(response.hash(), *first_hash) << "m" << id << " differs";
+  }
+  expect_no_crashes(cluster);
+}
+
+// Every member's client URLs reach every member through the log, so `member list` on any member (and
+// what clients dial from it, such as etcdctl's --cluster) names them all, as etcd's does.
+TEST(ProcessCluster, memberListOnAnyMemberNamesEveryMembersClientUrl) {
+  ClusterOptions options;
+  options.label = "members";
+  ProcessCluster cluster(options);
+  Status started = cluster.start();
+  ASSERT_TRUE(started.is_ok()) << started.to_string();
+  ASSERT_TRUE(cluster.wait_for_leader(20s));
+  auto lists_everyone = [&](int at) {
+    auto stub = etcdserverpb::Cluster::NewStub(
+        grpc::CreateChannel(cluster.client_endpoint(at), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 2s);
+    etcdserverpb::MemberListResponse response;
+    if (!stub->MemberList(&context, etcdserverpb::MemberListRequest(), &response).ok()) return false;
+    if (response.members_size() != cluster.size()) return false;
+    for (const etcdserverpb::Member& member : response.members()) {
+      int id = static_cast<int>(member.id());
+      if (member.clienturls_size() != 1 || member.clienturls(0) != "http://" + cluster.client_endpoint(id)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (int id : cluster.ids()) {
+    EXPECT_TRUE(eventually(10s, [&] { return lists_everyone(id); }))
+        << "m" << id << "'s member list lacks some member's client URL";
+  }
+  expect_no_crashes(cluster);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The `synod` binary's command line, run as a user would: every mistake is a clear error and exit 2,
 // before anything is written to disk.
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -65,6 +66,8 @@ TEST_F(SynodCliTest, MistakesAreClearErrorsAndWriteNothing) {
       {member_flags() + " --initial-cluster b=http://127.0.0.1:1", "not one of the members"},
       {member_flags() + " --initial-cluster-state existing", "membership changes"},
       {"local --nodes 0", "nodes"},
+      {member_flags() + " --max-txn-ops 0", "--max-txn-ops"},
+      {member_flags() + " --quota-backend-bytes lots", "quota-backend-bytes"},
   };
   for (const Case& c : cases) {
     ToolRun run = synod(c.arguments);
@@ -81,6 +84,34 @@ TEST_F(SynodCliTest, PaxosIsRefusedUntilItExists) {
   EXPECT_EQ(run.exit_status, 1);
   EXPECT_NE(run.output.find("Multi-Paxos engine is not built yet"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "a" / "synod.meta"));
+}
+
+// `synod snapshot restore` refuses what it cannot restore, with the reason, and leaves no member behind.
+TEST_F(SynodCliTest, RestoreRefusesMissingOrDamagedBackupsAndUsedDataDirs) {
+  std::string flags = member_flags();
+  ToolRun missing = synod("snapshot restore " + (dir_ / "none.db").string() + " " + flags);
+  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_NE(missing.output.find("cannot read the backup"), std::string::npos) << missing.output;
+
+  std::string garbage = (dir_ / "garbage.db").string();
+  {
+    std::ofstream out(garbage, std::ios::binary);
+    out << std::string(4096, 'g');
+  }
+  ToolRun damaged = synod("snapshot restore " + garbage + " " + flags);
+  EXPECT_EQ(damaged.exit_status, 1);
+  EXPECT_NE(damaged.output.find("not a usable Synod backup"), std::string::npos) << damaged.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "a"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "a.restoring"));
+
+  std::filesystem::create_directories(dir_ / "a");
+  { std::ofstream(dir_ / "a" / "something") << "x"; }
+  ToolRun used = synod("snapshot restore " + garbage + " " + flags);
+  EXPECT_EQ(used.exit_status, 1);
+  EXPECT_NE(used.output.find("is not empty"), std::string::npos) << used.output;
+
+  EXPECT_EQ(synod("snapshot restore").exit_status, 2) << "the backup is required";
+  EXPECT_EQ(synod("snapshot").exit_status, 2);
 }
 
 }  // namespace
