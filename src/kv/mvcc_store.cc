@@ -72,7 +72,8 @@ bool sort_before(RangeRequest::SortTarget target, const KeyView& a, const KeyVie
   switch (target) {
     case RangeRequest::VERSION: return x.version < y.version;
     case RangeRequest::CREATE: return x.create_revision < y.create_revision;
-    case RangeRequest::MOD: return x.revision < y.revision;
+    // The main revision only: keys one txn wrote share it, and ties keep key order, as in etcd.
+    case RangeRequest::MOD: return x.revision.main < y.revision.main;
     case RangeRequest::VALUE: return x.value < y.value;
     default: return *a.key < *b.key;
   }
@@ -123,6 +124,8 @@ std::string MvccStore::execute(const synodpb::Command& command, Index index) {
   switch (command.op_case()) {
     case synodpb::Command::kPut: {
       if (Status valid = check_put(command.put()); !valid.is_ok()) return encode_error(valid);
+      // Outside a txn etcd looks the lease up first, before ignore_value's check that the key exists.
+      if (Status lease = check_lease(command.put().lease()); !lease.is_ok()) return encode_error(lease);
       Result<etcdserverpb::PutResponse> response = put(write, command.put());
       finish(write, response.is_ok());
       return encode_result(response);
