@@ -89,6 +89,8 @@ class EtcdConnection {
   std::atomic<size_t> current_{0};
 };
 
+// gRPC's name for a status code ("UNAVAILABLE").
+std::string code_name(grpc::StatusCode code);
 // "UNAVAILABLE: etcdserver: no leader".
 std::string describe(const grpc::Status& status);
 

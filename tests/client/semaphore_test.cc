@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "api/single_member_server.h"
+#include "client/member_fixture.h"
 #include "client/semaphore_status.h"
 
 namespace synod::client {
@@ -20,26 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class SemaphoreTest : public ::testing::Test {
+class SemaphoreTest : public test::MemberFixture {
  protected:
-  void SetUp() override {
-    member_ = std::make_unique<server::test::SingleMemberServer>(
-        std::string("sem-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(member_->started().is_ok()) << member_->started().to_string();
-    endpoint_ = "127.0.0.1:" + std::to_string(member_->server().client_ports().front());
-    connection_ = std::make_unique<EtcdConnection>(ConnectionOptions{{endpoint_}});
-    // Writable once the member elected itself.
-    Deadline deadline = Clock::now() + 20s;
-    etcdserverpb::TxnRequest probe;
-    while (!connection_->txn(probe, Clock::now() + 1s).is_ok()) {
-      ASSERT_LT(Clock::now(), deadline) << "no leader";
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  void TearDown() override {
-    connection_.reset();
-    member_.reset();
-  }
+  SemaphoreTest() : MemberFixture("sem-") {}
 
   std::unique_ptr<EtcdSession> session(std::chrono::seconds ttl = 5s) {
     Result<std::unique_ptr<EtcdSession>> opened = EtcdSession::open(*connection_, ttl, Clock::now() + 10s);
@@ -61,10 +44,6 @@ class SemaphoreTest : public ::testing::Test {
     }
     return true;
   }
-
-  std::unique_ptr<server::test::SingleMemberServer> member_;
-  std::string endpoint_;
-  std::unique_ptr<EtcdConnection> connection_;
 };
 
 TEST_F(SemaphoreTest, theNOldestHoldAndAWaiterGetsInWhenOneReleases) {

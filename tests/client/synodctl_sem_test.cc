@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "api/single_member_server.h"
 #include "client/etcd_session.h"
+#include "client/member_fixture.h"
 #include "client/semaphore.h"
 #include "support/run_tool.h"
 
@@ -21,25 +21,9 @@ namespace {
 using namespace std::chrono_literals;
 using testing_support::ToolRun;
 
-class SynodctlSemTest : public ::testing::Test {
+class SynodctlSemTest : public test::MemberFixture {
  protected:
-  void SetUp() override {
-    member_ = std::make_unique<server::test::SingleMemberServer>(
-        std::string("synodctl-sem-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(member_->started().is_ok()) << member_->started().to_string();
-    endpoint_ = "127.0.0.1:" + std::to_string(member_->server().client_ports().front());
-    connection_ = std::make_unique<EtcdConnection>(ConnectionOptions{{endpoint_}});
-    Deadline deadline = Clock::now() + 20s;
-    etcdserverpb::TxnRequest probe;
-    while (!connection_->txn(probe, Clock::now() + 1s).is_ok()) {
-      ASSERT_LT(Clock::now(), deadline) << "no leader";
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  void TearDown() override {
-    connection_.reset();
-    member_.reset();
-  }
+  SynodctlSemTest() : MemberFixture("synodctl-sem-") {}
   ToolRun sem(const std::string& arguments) {
     return testing_support::run_tool(SYNODCTL, "sem " + arguments + " --endpoints " + endpoint_);
   }
@@ -47,10 +31,6 @@ class SynodctlSemTest : public ::testing::Test {
     return testing_support::run_tool(SYNODCTL,
                                      "sem acquire " + flags + " --endpoints " + endpoint_ + " -- " + command);
   }
-
-  std::unique_ptr<server::test::SingleMemberServer> member_;
-  std::string endpoint_;
-  std::unique_ptr<EtcdConnection> connection_;
 };
 
 TEST_F(SynodctlSemTest, theCommandRunsWithItsTokenAndItsExitStatusComesBack) {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <thread>
 
+#include "client/etcd_connection.h"
 #include "support/run_tool.h"
 
 #ifndef SYNOD_CHECK
@@ -13,33 +14,6 @@
 namespace synod::process_test {
 
 using namespace std::chrono_literals;
-
-namespace {
-
-std::string code_name(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "code " + std::to_string(static_cast<int>(code));
-  }
-}
-
-}  // namespace
 
 EtcdChannels::EtcdChannels(const ProcessCluster& cluster) {
   for (int id : cluster.ids()) {
@@ -133,7 +107,7 @@ bool HistoryRecorder::check(const std::string& path, std::string& report) const 
 
 std::string OpResult::describe() const {
   std::string out(check::op_status_name(status));
-  if (code != grpc::StatusCode::OK) out += " (" + code_name(code) + ": " + message + ")";
+  if (code != grpc::StatusCode::OK) out += " (" + client::code_name(code) + ": " + message + ")";
   return out;
 }
 
@@ -266,7 +240,7 @@ std::optional<std::map<std::string, mvccpb::KeyValue>> range_all(
   grpc::Status status = channels.kv(member).Range(&context, request, &response);
   if (!status.ok()) {
     if (error != nullptr) {
-      *error = "member " + std::to_string(member) + ": " + code_name(status.error_code()) + ": " +
+      *error = "member " + std::to_string(member) + ": " + client::code_name(status.error_code()) + ": " +
                status.error_message();
     }
     return std::nullopt;
