@@ -60,6 +60,10 @@ void InvariantChecker::check_node(const sim::ClusterView& cluster, NodeId id) {
     fail("monotonic term: " + who + " went from term " + std::to_string(facts.term) + " to " +
          std::to_string(status.term));
   }
+  if (cluster.incarnation(id) != facts.commit_incarnation) {
+    facts.commit_incarnation = cluster.incarnation(id);
+    facts.commit = 0;
+  }
   if (status.commit < facts.commit) {
     fail("monotonic commit: " + who + " went from commit " + std::to_string(facts.commit) + " to " +
          std::to_string(status.commit));

@@ -7,7 +7,9 @@
 //   leader completeness .... a leader's log holds every entry committed in an earlier term (unless it
 //                            compacted it into a snapshot)
 //   state machine safety ... no two nodes apply different entries at the same index
-//   monotonic state ........ a node's term and commit index never go back, even across restarts
+//   monotonic state ........ a node's term never goes back, even across restarts; its commit index never
+//                            goes back while it runs (a restart may lose it: Raft keeps it volatile, and
+//                            Synod writes a commit-only change without an fsync, as etcd does)
 //                            (the cluster persists each Ready before acting on it)
 //
 // A violation is recorded with the recent events that led to it; the first one is kept.
@@ -49,6 +51,7 @@ class InvariantChecker final : public sim::ClusterObserver {
   struct NodeFacts {
     Term term = 0;
     Index commit = 0;
+    uint64_t commit_incarnation = 0;  // the incarnation `commit` was seen in
     // What the last full check saw: if none of it changed, the log needs no new scan.
     uint64_t incarnation = 0;
     uint64_t log_version = 0;

@@ -251,7 +251,7 @@ Status Wal::start_segment(Index first_index) {
   return Status::ok();
 }
 
-Status Wal::write_batch(const std::string& bytes) {
+Status Wal::write_batch(const std::string& bytes, bool sync) {
   std::chrono::steady_clock::time_point started;
   if (options_.on_sync) started = std::chrono::steady_clock::now();
   Status status = current_->write_at(write_offset_, bytes);
@@ -260,11 +260,15 @@ Status Wal::write_batch(const std::string& bytes) {
 #else
   bool skip_sync = false;
 #endif
-  if (status.is_ok() && !skip_sync) status = current_->sync();
+  if (status.is_ok() && sync && !skip_sync) status = current_->sync();
   if (!status.is_ok()) return fail(status);
-  if (options_.on_sync) options_.on_sync(bytes.size(), std::chrono::steady_clock::now() - started);
   write_offset_ += bytes.size();
-  synced_offset_ = write_offset_;
+  // An unsynced batch becomes durable with the next synced one; until then later batch headers do not
+  // vouch for it, so recovery treats its loss as a torn tail.
+  if (sync) {
+    if (options_.on_sync) options_.on_sync(bytes.size(), std::chrono::steady_clock::now() - started);
+    synced_offset_ = write_offset_;
+  }
   return Status::ok();
 }
 
@@ -297,7 +301,13 @@ Status Wal::append(const std::vector<Entry>& entries, const std::optional<HardSt
     bytes = encode();  // its batch record now speaks of the new segment
   }
   uint64_t base = write_offset_;
-  Status written = write_batch(bytes);
+  // Only entries, term and vote must be durable before the node acts on them (they are its promises). The
+  // commit index can be relearned after a crash, so a batch that only moves it is written but not synced:
+  // otherwise every commit would cost each member a second fdatasync per write (etcd's MustSync rule).
+  bool must_sync =
+      !entries.empty() ||
+      (hard_state && (hard_state->term != hard_state_.term || hard_state->vote != hard_state_.vote));
+  Status written = write_batch(bytes, must_sync);
   if (!written.is_ok()) return written;
 
   if (!entries.empty()) {
@@ -326,7 +336,7 @@ Status Wal::append_snapshot(const SnapshotRecord& snapshot) {
     encode_batch_header(bytes);
     encode_record(snapshot, bytes);
   }
-  Status written = write_batch(bytes);
+  Status written = write_batch(bytes, /*sync=*/true);
   if (!written.is_ok()) return written;
   snapshot_ = snapshot;
   // The same rule as recovery's (apply_record).

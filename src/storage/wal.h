@@ -117,7 +117,7 @@ class Wal {
   Status apply_record(const Record& record, const Segment& segment, uint64_t offset, uint64_t size,
                       WalContents& contents);
   Status start_segment(Index first_index);
-  Status write_batch(const std::string& bytes);
+  Status write_batch(const std::string& bytes, bool sync);
   Status fail(const Status& status);
   Status corruption(const Segment& segment, uint64_t offset, const std::string& problem) const;
   std::string path(const std::string& name) const { return join_path(options_.dir, name); }

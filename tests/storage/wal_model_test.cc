@@ -414,14 +414,62 @@ class Harness {
           fail("the log ends at " + std::to_string(storage_->wal().last_index()) + ", before " +
                describe(op.ready.entries.front()));
         }
-        return storage_->persist(op.ready);
+        const HardState& now = model().hard_state;
+        bool commit_only = op.ready.entries.empty() && !op.ready.snapshot && op.ready.hard_state &&
+                           op.ready.hard_state->term == now.term && op.ready.hard_state->vote == now.vote;
+        Status status = storage_->persist(op.ready);
+        if (status.is_ok() && !refused) {
+          if (commit_only) {
+            unsynced_ = true;
+          } else {
+            unsynced_ = false;
+            synced_commit_ = op.ready.hard_state ? op.ready.hard_state->commit : now.commit;
+          }
+        }
+        return status;
       }
-      case Kind::kSaveSnapshot: return op.snapshot ? storage_->save_snapshot(op.snapshot) : Status::ok();
+      case Kind::kSaveSnapshot: {
+        if (!op.snapshot) return Status::ok();
+        Status status = storage_->save_snapshot(op.snapshot);
+        if (status.is_ok() && !refused) {
+          unsynced_ = false;
+          synced_commit_ = model().hard_state.commit;
+        }
+        return status;
+      }
       case Kind::kReopen:
       case Kind::kCrash: break;
     }
     SYNOD_ASSERT_MSG(false, "reopen and crash are not storage calls");
     return Status::ok();
+  }
+
+  // A batch that only moves the commit index is written without an fsync (storage/wal.cc: the commit
+  // index can be relearned), so a crash may lose it, or leave it torn. `state` as a crash may legitimately
+  // bring it back: the same, except for a commit index anywhere from the last synced one up to its own.
+  DurableState as_after_crash(const DurableState& state, const DurableState& recovered) const {
+    DurableState want = state;
+    const HardState& got = recovered.hard_state;
+    if (unsynced_ && got.term == state.hard_state.term && got.vote == state.hard_state.vote &&
+        got.commit >= std::min(synced_commit_, state.hard_state.commit) &&
+        got.commit <= state.hard_state.commit) {
+      want.hard_state.commit = got.commit;
+    }
+    return want;
+  }
+  // Whether recovery may have had an unsynced tail to repair.
+  bool unsynced() const { return unsynced_; }
+  // After a recovery from a crash the disk holds `recovered`, all of it durable: the model follows. (A
+  // clean reopen loses nothing, and what was unsynced before it still is.)
+  void settle(const DurableState& recovered, bool crashed) {
+    if (!crashed) return;
+    if (!(recovered.hard_state == model().hard_state)) {
+      Ready ready;
+      ready.hard_state = recovered.hard_state;
+      SYNOD_ASSERT(model_.persist(ready).is_ok());
+    }
+    unsynced_ = false;
+    synced_commit_ = recovered.hard_state.commit;
   }
 
   // The log holds exactly the model's entries after the model's snapshot, and reads them back.
@@ -451,6 +499,8 @@ class Harness {
   std::unique_ptr<DiskStorage> storage_;
   sim::DurableStore model_;
   std::string transcript_;
+  bool unsynced_ = false;    // a commit-only batch was written since the last synced one
+  Index synced_commit_ = 0;  // the commit index as of the last synced batch
 };
 
 std::string join_notes(const std::vector<std::string>& notes) {
@@ -489,13 +539,15 @@ void agrees_with_the_model() {
       notes.clear();
       Status status = h.open(recovered, notes);
       if (!status.is_ok()) h.fail("recovery: " + status.to_string() + join_notes(notes));
-      std::string diff = diff_states(recovered, h.model());
+      std::string diff = diff_states(recovered, h.as_after_crash(h.model(), recovered));
       if (!diff.empty()) {
         h.fail("the recovered state differs from the model: " + diff + "\n    model: " + describe(h.model()) +
                "\n    recovered: " + describe(recovered) + join_notes(notes));
       }
-      if (!notes.empty())
+      if (!notes.empty() && !h.unsynced())
         h.fail("recovery repaired something after acknowledged operations:" + join_notes(notes));
+      RC_CLASSIFY(!(recovered.hard_state == h.model().hard_state), "a crash lost an unsynced commit");
+      h.settle(recovered, op.kind == Kind::kCrash);
     } else {
       size_t segments = h.storage()->wal().segment_count();
       Status status = h.apply(op);
@@ -609,8 +661,9 @@ void survives_disk_faults() {
       notes.clear();
       status = h.open(recovered, notes);
       if (status.is_ok()) {
-        std::string diff = diff_states(recovered, h.model());
+        std::string diff = diff_states(recovered, h.as_after_crash(h.model(), recovered));
         if (!diff.empty()) h.fail("the recovered state differs from the model: " + diff + join_notes(notes));
+        h.settle(recovered, op.kind == Kind::kCrash);
       }
     } else {
       status = h.apply(op);
@@ -671,6 +724,8 @@ void survives_disk_faults() {
   Status status = h.open(recovered, notes);
   if (!status.is_ok()) h.fail("recovery after the fault: " + status.to_string() + join_notes(notes));
   if (failed) {
+    before = h.as_after_crash(before, recovered);
+    after = h.as_after_crash(after, recovered);
     std::string mismatch = explain_mismatch(recovered, before, after);
     if (!mismatch.empty()) {
       h.fail("recovered after the failure of operation " + std::to_string(*failed + 1) + ": " + mismatch +
@@ -683,7 +738,7 @@ void survives_disk_faults() {
     RC_CLASSIFY(as_after && !as_before, "recovered the state after");
     RC_CLASSIFY(!as_before && !as_after, "recovered a state in between");
   } else {
-    std::string diff = diff_states(recovered, h.model());
+    std::string diff = diff_states(recovered, h.as_after_crash(h.model(), recovered));
     if (!diff.empty()) h.fail("recovered without a fault: " + diff + join_notes(notes));
   }
 
