@@ -77,6 +77,7 @@ void Raft::reset(Term term) {
   timeout_now_sent_ = false;
   uncommitted_bytes_ = 0;
   broadcast_pending_ = false;
+  read_heartbeat_pending_ = false;
 }
 
 void Raft::reset_randomized_election_timeout() {
@@ -454,6 +455,10 @@ void Raft::broadcast_append() {
 }
 
 void Raft::flush_broadcast() {
+  if (read_heartbeat_pending_) {
+    read_heartbeat_pending_ = false;
+    if (role_ == Role::kLeader) broadcast_heartbeat(ReadOnly::encode_round(read_only_.last_round()));
+  }
   if (!broadcast_pending_) return;
   broadcast_pending_ = false;
   if (role_ != Role::kLeader) return;
@@ -746,8 +751,10 @@ Status Raft::leader_read(std::string context, NodeId from) {
     answer_read(read);
     return Status::ok();
   }
-  uint64_t round = read_only_.add(read.index, std::move(read.context), from);
-  broadcast_heartbeat(ReadOnly::encode_round(round));
+  read_only_.add(read.index, std::move(read.context), from);
+  // One heartbeat round per Ready confirms every read that arrived before it (read_only.h), so reads that
+  // come in together share one round of messages instead of each sending its own.
+  read_heartbeat_pending_ = true;
   return Status::ok();
 }
 
@@ -788,7 +795,7 @@ Status Raft::compact(Index index, std::string data) {
 // Ready
 
 bool Raft::has_ready() const {
-  return broadcast_pending_ || soft_state() != reported_soft_state_ ||
+  return broadcast_pending_ || read_heartbeat_pending_ || soft_state() != reported_soft_state_ ||
          hard_state() != persisted_hard_state_ || pending_snapshot_ != nullptr ||
          log_.stable() < log_.last_index() || !outbox_.empty() || log_.committed() > log_.applying() ||
          !read_states_.empty();

@@ -146,6 +146,7 @@ class Raft final : public Engine {
   std::vector<std::pair<std::string, NodeId>> reads_waiting_for_commit_;  // before the first commit
   size_t uncommitted_bytes_ = 0;
   bool broadcast_pending_ = false;
+  bool read_heartbeat_pending_ = false;  // reads arrived since the last read heartbeat round was sent
 
   int election_elapsed_ = 0;   // ticks since the last election timeout reset (leader: since check)
   int heartbeat_elapsed_ = 0;  // leader: ticks since the last heartbeat
