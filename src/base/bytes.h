@@ -21,6 +21,9 @@ class ByteWriter {
   void put_varint(uint64_t value);
   void put_string(std::string_view value);
 
+  // Room for `bytes` more without reallocating: a large encoding that grows by doubling ends up with up
+  // to twice the memory it needs, and copies itself on the way.
+  void reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
   const std::string& data() const& { return out_; }
   std::string take() && { return std::move(out_); }
   size_t size() const { return out_.size(); }

@@ -72,6 +72,9 @@ class Engine {
   // The application took a snapshot of its state machine after applying `index`: the engine keeps it
   // (to send to followers that fell behind) and discards the log up to `index`.
   virtual Status compact(Index index, std::string data) = 0;
+  // The snapshot the engine holds (the last compact() or installed one), or null: shared, so that the
+  // application can make the same bytes durable instead of keeping a second copy.
+  virtual SnapshotPtr snapshot() const = 0;
 
   virtual bool has_ready() const = 0;
   // Hands out the pending work. Call advance() once it has been handled before calling ready() again.

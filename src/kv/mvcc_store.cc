@@ -377,6 +377,8 @@ void MvccStore::reattach_leases(const Write& write) {
 
 std::string MvccStore::snapshot() const {
   ByteWriter out;
+  // The key index's estimate (its in-memory size) bounds its encoding; leases and the rest are small.
+  out.reserve(index_.approximate_bytes() + 4096);
   out.put_string(kSnapshotMagic);
   out.put_varint(applied_index_);
   out.put_varint(static_cast<uint64_t>(revision_));

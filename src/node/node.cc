@@ -267,12 +267,13 @@ Status Node::maybe_snapshot() {
   }
   std::optional<Term> term = engine_->term_at(applied);
   if (!term) return Status::ok();
-  std::string data = state_machine_.snapshot();
-  Status compacted = engine_->compact(applied, data);
+  Status compacted = engine_->compact(applied, state_machine_.snapshot());
   if (!compacted.is_ok()) return Status::ok();  // e.g. the engine has not caught up: try after the next apply
   snapshot_index_ = applied;
-  return storage_.save_snapshot(std::make_shared<const Snapshot>(
-      Snapshot{SnapshotMeta{applied, *term, ConfState{options_.voters}}, std::move(data)}));
+  // The engine's copy is the one made durable: a store's snapshot can be hundreds of megabytes.
+  SnapshotPtr snapshot = engine_->snapshot();
+  SYNOD_ASSERT(snapshot != nullptr && snapshot->meta.index == applied && snapshot->meta.term == *term);
+  return storage_.save_snapshot(std::move(snapshot));
 }
 
 // ---- Timeouts ----------------------------------------------------------------------------------------

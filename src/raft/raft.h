@@ -42,6 +42,7 @@ class Raft final : public Engine {
   Status read_index(std::string context) override;
   Status transfer_leader(NodeId to) override;
   Status compact(Index index, std::string data) override;
+  SnapshotPtr snapshot() const override { return snapshot_; }
 
   bool has_ready() const override;
   Ready ready() override;

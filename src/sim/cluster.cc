@@ -129,13 +129,12 @@ Status Cluster::compact(NodeId id) {
   Index index = n.state_machine.applied_index();
   std::optional<Term> term = n.engine->term_at(index);
   if (!term) return Status(ErrorCode::kCompacted, "nothing new to compact");
-  std::string data = n.state_machine.snapshot();
-  Status status = n.engine->compact(index, data);
+  Status status = n.engine->compact(index, n.state_machine.snapshot());
   if (status.is_ok()) {
     // The application makes its snapshot durable before the log prefix may go.
-    SnapshotMeta meta{index, *term, ConfState{ids_}};
-    SYNOD_ASSERT(
-        n.store.save_snapshot(std::make_shared<const Snapshot>(Snapshot{meta, std::move(data)})).is_ok());
+    SnapshotPtr snapshot = n.engine->snapshot();
+    SYNOD_ASSERT(snapshot != nullptr && snapshot->meta.index == index && snapshot->meta.term == *term);
+    SYNOD_ASSERT(n.store.save_snapshot(std::move(snapshot)).is_ok());
   }
   handle_ready(n);
   notify(id, "compact " + std::to_string(id) + " at " + std::to_string(index));

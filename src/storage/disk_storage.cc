@@ -92,9 +92,33 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
   return storage;
 }
 
+DiskStorage::~DiskStorage() {
+  // A snapshot file written but not yet marked is found and adopted by the next open.
+  if (writer_.joinable()) writer_.join();
+}
+
+Status DiskStorage::settle_background(bool wait) {
+  if (!background_) return Status::ok();
+  {
+    std::lock_guard lock(writer_mutex_);
+    if (!written_ && !wait) return Status::ok();
+  }
+  writer_.join();
+  Status written = *written_;
+  written_.reset();
+  SnapshotPtr snapshot = std::move(background_);
+  background_.reset();
+  if (written.is_ok()) written = mark_snapshot(*snapshot);
+  if (!written.is_ok()) failure_ = written;
+  return written;
+}
+
 Status DiskStorage::persist(const Ready& ready) {
   if (!failure_.is_ok()) return failure_;
   if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the storage was opened read-only");
+  // An installed snapshot's marker must follow any older snapshot's, so that one is settled first.
+  Status settled = settle_background(/*wait=*/ready.snapshot != nullptr);
+  if (!settled.is_ok()) return settled;
   if (ready.snapshot) {
     Status kept = keep_snapshot(*ready.snapshot);
     if (!kept.is_ok()) return failure_ = kept;
@@ -107,15 +131,32 @@ Status DiskStorage::persist(const Ready& ready) {
 Status DiskStorage::save_snapshot(SnapshotPtr snapshot) {
   if (!failure_.is_ok()) return failure_;
   if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the storage was opened read-only");
-  Status kept = keep_snapshot(*snapshot);
-  if (!kept.is_ok()) failure_ = kept;
-  return kept;
+  if (!options_.background_snapshots) {
+    Status kept = keep_snapshot(*snapshot);
+    if (!kept.is_ok()) failure_ = kept;
+    return kept;
+  }
+  // One at a time: a newer snapshot waits for the older one's file (rare: snapshots are far apart).
+  Status settled = settle_background(/*wait=*/true);
+  if (!settled.is_ok()) return settled;
+  background_ = snapshot;
+  writer_ = std::thread([this, snapshot = std::move(snapshot)] {
+    Status status = snapshots_.save(*snapshot);
+    std::lock_guard lock(writer_mutex_);
+    written_ = status;
+  });
+  return Status::ok();
 }
 
 Status DiskStorage::keep_snapshot(const Snapshot& snapshot) {
   // The file first, then the marker: a marker never points at a snapshot that is not durable.
   Status status = snapshots_.save(snapshot);
-  if (status.is_ok()) status = wal_->append_snapshot(SnapshotRecord{snapshot.meta.index, snapshot.meta.term});
+  if (!status.is_ok()) return status;
+  return mark_snapshot(snapshot);
+}
+
+Status DiskStorage::mark_snapshot(const Snapshot& snapshot) {
+  Status status = wal_->append_snapshot(SnapshotRecord{snapshot.meta.index, snapshot.meta.term});
   if (!status.is_ok()) return status;
   // Entries after the oldest snapshot kept must stay, so that one can stand in for a damaged newer one.
   SYNOD_TRY_ASSIGN(Index oldest, snapshots_.retain(options_.snapshots_kept));

@@ -9,7 +9,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "consensus/storage.h"
@@ -27,6 +30,12 @@ struct DiskStorageOptions {
   size_t snapshots_kept = 2;
   // Recover and report without changing anything (synodctl wal verify); every write is refused.
   bool read_only = false;
+  // save_snapshot() writes and syncs the file on a thread of its own and returns at once; the log's
+  // marker (which lets older segments go) is written by the first persist() after the file is durable.
+  // The node loop then never stalls for the seconds a large store's snapshot takes to reach the disk.
+  // Needs a FileSystem that may be used from two threads (PosixFileSystem); off for the fault-injecting
+  // one of the tests.
+  bool background_snapshots = false;
   std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync = nullptr;  // see WalOptions
 #if SYNOD_BUG_INJECTION
   bool bug_skip_sync = false;  // test-only: see WalOptions
@@ -41,6 +50,10 @@ class DiskStorage final : public Storage {
   static Result<std::unique_ptr<DiskStorage>> open(FileSystem& fs, const DiskStorageOptions& options,
                                                    DurableState& state, std::vector<std::string>& notes);
 
+  ~DiskStorage() override;
+  DiskStorage(const DiskStorage&) = delete;
+  DiskStorage& operator=(const DiskStorage&) = delete;
+
   Status persist(const Ready& ready) override;
   Status save_snapshot(SnapshotPtr snapshot) override;
 
@@ -52,12 +65,21 @@ class DiskStorage final : public Storage {
  private:
   DiskStorage(FileSystem& fs, DiskStorageOptions options);
   Status keep_snapshot(const Snapshot& snapshot);
+  // The second half of keeping a snapshot, once its file is durable: the log's marker, and old segments go.
+  Status mark_snapshot(const Snapshot& snapshot);
+  // Settles a background snapshot write: waits for it if `wait`, else only if it is done already.
+  Status settle_background(bool wait);
 
   FileSystem& fs_;
   DiskStorageOptions options_;
   std::unique_ptr<Wal> wal_;
   SnapshotStore snapshots_;
   Status failure_;
+  // The snapshot being written in the background, and the writer's result once it is done.
+  SnapshotPtr background_;
+  std::thread writer_;
+  std::mutex writer_mutex_;
+  std::optional<Status> written_;  // guarded by writer_mutex_
 };
 
 }  // namespace synod::storage

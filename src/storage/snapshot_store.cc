@@ -33,7 +33,10 @@ std::optional<SnapshotMeta> parse_name(std::string_view name) {
 
 }  // namespace
 
-std::string encode_snapshot_file(const Snapshot& snapshot) {
+namespace {
+
+// A snapshot file is this header, the data, and a CRC-32C of both.
+std::string encode_snapshot_header(const Snapshot& snapshot) {
   ByteWriter out;
   out.put_bytes(kMagic);
   out.put_fixed32(kVersion);
@@ -42,9 +45,21 @@ std::string encode_snapshot_file(const Snapshot& snapshot) {
   out.put_varint(snapshot.meta.conf.voters.size());
   for (NodeId voter : snapshot.meta.conf.voters) out.put_varint(voter);
   out.put_fixed64(snapshot.data.size());
-  out.put_bytes(snapshot.data);
-  out.put_fixed32(crc32c(out.data()));
   return std::move(out).take();
+}
+
+std::string encode_snapshot_trailer(const std::string& header, const Snapshot& snapshot) {
+  ByteWriter out;
+  out.put_fixed32(crc32c_extend(crc32c(header), snapshot.data));
+  return std::move(out).take();
+}
+
+}  // namespace
+
+std::string encode_snapshot_file(const Snapshot& snapshot) {
+  std::string header = encode_snapshot_header(snapshot);
+  std::string trailer = encode_snapshot_trailer(header, snapshot);
+  return header + snapshot.data + trailer;
 }
 
 Result<Snapshot> decode_snapshot_file(std::string_view bytes) {
@@ -102,7 +117,12 @@ Status SnapshotStore::save(const Snapshot& snapshot) {
     if (!removed.is_ok()) return removed;
   }
   SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(temp, OpenMode::kCreateNew));
-  Status status = file->write_at(0, encode_snapshot_file(snapshot));
+  // Written in place from the snapshot's own bytes: a copy of a large store would double the memory.
+  std::string header = encode_snapshot_header(snapshot);
+  std::string trailer = encode_snapshot_trailer(header, snapshot);
+  Status status = file->write_at(0, header);
+  if (status.is_ok()) status = file->write_at(header.size(), snapshot.data);
+  if (status.is_ok()) status = file->write_at(header.size() + snapshot.data.size(), trailer);
   if (status.is_ok()) status = file->sync();
   if (status.is_ok()) status = fs_.rename(temp, final_path);
   if (status.is_ok()) status = fs_.sync_dir(dir_);

@@ -151,3 +151,58 @@ TEST_F(DiskStorageTest, anInstalledSnapshotReplacesTheLog) {
 
 }  // namespace
 }  // namespace synod::storage
+
+namespace synod::storage {
+namespace {
+
+// Background snapshot writes (the server's mode): save_snapshot() returns before the file is durable; the
+// log's marker follows at a later persist() once it is, and old segments go only then. Closing in between
+// loses nothing: the next open adopts the written file (or, had it not been finished, the log still covers
+// everything).
+TEST_F(DiskStorageTest, aBackgroundSnapshotIsMarkedByALaterPersistOrAdoptedOnReopen) {
+  options_.background_snapshots = true;
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    for (Index i = 1; i <= 100; i += 10) ASSERT_TRUE(storage->persist(batch(i, i + 9, 1, i + 9)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(40, 1)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(80, 1)).is_ok());  // waits for the first, marks it
+    ASSERT_TRUE(storage->persist(batch(101, 110, 1, 110)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(100, 1)).is_ok());
+    // Closed with the last one possibly unmarked: the older ones are only let go after its marker.
+  }
+  EXPECT_LE(snapshot_files().size(), 3U);
+  DurableState state;
+  ASSERT_TRUE(open(state).is_ok());
+  ASSERT_NE(state.snapshot, nullptr);
+  EXPECT_EQ(state.snapshot->meta.index, 100U);
+  EXPECT_EQ(state.snapshot->data, "state@100");
+  ASSERT_FALSE(state.entries.empty());
+  EXPECT_EQ(state.entries.back().index, 110U);
+  EXPECT_EQ(state.hard_state.commit, 110U);
+}
+
+// An installed snapshot (from a leader) waits for a background write of an older one, so the markers
+// stay in order and recovery finds the installed one.
+TEST_F(DiskStorageTest, anInstalledSnapshotFollowsABackgroundOne) {
+  options_.background_snapshots = true;
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    ASSERT_TRUE(storage->persist(batch(1, 50, 1, 50)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(30, 1)).is_ok());
+    Ready install;
+    install.snapshot = snapshot(200, 3);
+    install.hard_state = HardState{3, 2, 200};
+    ASSERT_TRUE(storage->persist(install).is_ok());
+  }
+  DurableState state;
+  ASSERT_TRUE(open(state).is_ok());
+  ASSERT_NE(state.snapshot, nullptr);
+  EXPECT_EQ(state.snapshot->meta.index, 200U);
+  EXPECT_TRUE(state.entries.empty());
+  EXPECT_EQ(state.hard_state, (HardState{3, 2, 200}));
+}
+
+}  // namespace
+}  // namespace synod::storage
