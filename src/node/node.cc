@@ -164,25 +164,51 @@ Status Node::read(ReadDone done) {
     return Status::ok();
   }
 #endif
+  if (engine_->status().leader == kNoNode) return Status(ErrorCode::kNoLeader, "no leader is known");
   uint64_t request = next_request_++;
-  Status status = engine_->read_index(read_context(options_.incarnation, request));
-  if (!status.is_ok()) return status;
   reads_.emplace(request, PendingRead{std::move(done), 0, ticks_ + options_.request_timeout_ticks});
+  unbatched_reads_.push_back(request);
   return Status::ok();
+}
+
+// Every read of the batch arrived before the engine was asked, so the index it confirms (at least the
+// leader's commit index when the request reached it, with leadership confirmed after) bounds what each
+// of them must see.
+void Node::flush_reads() {
+  if (unbatched_reads_.empty()) return;
+  std::vector<uint64_t> batch;
+  batch.swap(unbatched_reads_);
+  uint64_t id = next_request_++;
+  Status status = engine_->read_index(read_context(options_.incarnation, id));
+  if (status.is_ok()) {
+    read_batches_.emplace(id, std::move(batch));
+    return;
+  }
+  for (uint64_t request : batch) {
+    auto pending = reads_.find(request);
+    if (pending == reads_.end()) continue;
+    later_read(std::move(pending->second.done), status);
+    reads_.erase(pending);
+  }
 }
 
 void Node::confirm_read(const ReadState& state) {
   ByteReader in(state.context);
   Result<uint64_t> incarnation = in.varint();
-  Result<uint64_t> request = incarnation.is_ok() ? in.varint() : incarnation;
-  if (!request.is_ok() || incarnation.value() != options_.incarnation) return;
-  auto pending = reads_.find(request.value());
-  if (pending == reads_.end()) return;
-  pending->second.index = state.index;
+  Result<uint64_t> id = incarnation.is_ok() ? in.varint() : incarnation;
+  if (!id.is_ok() || incarnation.value() != options_.incarnation) return;
+  auto batch = read_batches_.find(id.value());
+  if (batch == read_batches_.end()) return;
+  for (uint64_t request : batch->second) {
+    auto pending = reads_.find(request);
+    if (pending == reads_.end()) continue;  // timed out meanwhile
+    pending->second.index = state.index;
 #if SYNOD_BUG_INJECTION
-  if (options_.bugs.skip_apply_wait)
-    pending->second.index = std::min(state.index, state_machine_.applied_index());
+    if (options_.bugs.skip_apply_wait)
+      pending->second.index = std::min(state.index, state_machine_.applied_index());
 #endif
+  }
+  read_batches_.erase(batch);
 }
 
 // A read still waiting for its read index when the leader changes will not get one: the old leader
@@ -190,6 +216,8 @@ void Node::confirm_read(const ReadState& state) {
 // Failing it now (it had no effect, so the client may retry) beats making the client wait out the
 // request timeout.
 void Node::abandon_unconfirmed_reads() {
+  read_batches_.clear();
+  unbatched_reads_.clear();
   for (auto it = reads_.begin(); it != reads_.end();) {
     if (it->second.index == 0) {
       later_read(std::move(it->second.done),
@@ -215,6 +243,7 @@ void Node::serve_reads() {
 // ---- Ready -------------------------------------------------------------------------------------------
 
 Status Node::process_ready() {
+  flush_reads();
   while (engine_->has_ready()) {
     Ready ready = engine_->ready();
     // A leader's replication traffic leaves before its own fsync, so followers write in parallel with
@@ -296,6 +325,11 @@ void Node::expire_requests() {
       ++it;
     }
   }
+  // A batch whose reads all timed out waits for nothing (its answer may have been lost).
+  std::erase_if(read_batches_, [&](const auto& batch) {
+    return std::none_of(batch.second.begin(), batch.second.end(),
+                        [&](uint64_t request) { return reads_.contains(request); });
+  });
 }
 
 void Node::fail_pending(const Status& status) {
@@ -304,6 +338,8 @@ void Node::fail_pending(const Status& status) {
   proposals_.clear();
   proposals_by_index_.clear();
   reads_.clear();
+  unbatched_reads_.clear();
+  read_batches_.clear();
   run_completions();
 }
 

@@ -128,6 +128,8 @@ class Node {
   void later(ProposeDone done, Result<std::string> result);
   void later_read(ReadDone done, Status status);
   void run_completions();
+  // Asks the engine for one read index for every read that came in since the last call.
+  void flush_reads();
   void confirm_read(const ReadState& state);
   void serve_reads();
   void abandon_unconfirmed_reads();
@@ -147,6 +149,10 @@ class Node {
   std::map<uint64_t, PendingProposal> proposals_;      // by request id
   std::multimap<Index, uint64_t> proposals_by_index_;  // proposals with a known slot
   std::map<uint64_t, PendingRead> reads_;              // by request id
+  // Reads share read index requests: those that arrived in one turn are one request (its own id, the
+  // batch's) to the engine, so a thousand concurrent reads cost one leadership check, not a thousand.
+  std::vector<uint64_t> unbatched_reads_;
+  std::map<uint64_t, std::vector<uint64_t>> read_batches_;  // batch id -> its reads' request ids
   std::vector<std::function<void()>> completions_;
 };
 
