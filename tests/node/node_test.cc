@@ -4,6 +4,7 @@
 // restarted node never completes a request of its earlier life.
 #include "node/node.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -120,6 +121,10 @@ class Harness {
   void release_held() {
     network_.insert(network_.begin(), held_.begin(), held_.end());
     held_.clear();
+  }
+  size_t in_flight(MessageType type) const {
+    return static_cast<size_t>(
+        std::count_if(network_.begin(), network_.end(), [&](const Message& m) { return m.type == type; }));
   }
   void isolate(NodeId id) { isolated_.insert(id); }
   void heal() { isolated_.clear(); }
@@ -285,6 +290,44 @@ TEST(Node, aReadAtAFollowerWaitsUntilItHasAppliedTheReadIndex) {
   h.deliver_all();
   h.round();
   EXPECT_TRUE(served);
+}
+
+// Reads that arrive in one turn share one read index: a follower forwards one request for all of them
+// and the leader confirms it with one heartbeat round; every read is still served, after applying.
+TEST(Node, readsOfOneTurnShareOneReadIndexRequest) {
+  Harness h;
+  h.elect(1);
+  Answer write;
+  ASSERT_TRUE(h.node(1).propose(put("x", "1"), write.callback()).is_ok());
+  h.ready(1);
+  h.deliver_all();
+  ASSERT_EQ(write.calls, 1);
+  int served = 0;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(h.node(3)
+                    .read([&](const Status& s) {
+                      ASSERT_TRUE(s.is_ok());
+                      ++served;
+                      EXPECT_EQ(h.map(3).get("x"), "1");
+                    })
+                    .is_ok());
+  }
+  EXPECT_EQ(h.in_flight(MessageType::kReadIndex), 0U) << "nothing is asked before the turn ends";
+  h.ready(3);
+  EXPECT_EQ(h.in_flight(MessageType::kReadIndex), 1U) << "one forwarded request for the 50 reads";
+  h.deliver_all();
+  h.round();
+  EXPECT_EQ(served, 50);
+
+  // At the leader: 50 reads, one heartbeat to each follower.
+  int at_leader = 0;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(h.node(1).read([&](const Status& s) { at_leader += s.is_ok() ? 1 : 0; }).is_ok());
+  }
+  h.ready(1);
+  EXPECT_EQ(h.in_flight(MessageType::kHeartbeat), 2U) << "one read round for the 50 reads";
+  h.deliver_all();
+  EXPECT_EQ(at_leader, 50);
 }
 
 TEST(Node, snapshotsAreTakenEveryNEntriesAndTheLogIsCompacted) {
