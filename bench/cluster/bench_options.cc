@@ -4,28 +4,9 @@
 #include <algorithm>
 #include <map>
 
+#include "client/etcd_connection.h"
+
 namespace synod::bench {
-
-namespace {
-
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    std::string part = list.substr(start, comma - start);
-    // etcd tools accept URLs; gRPC wants host:port.
-    for (const char* scheme : {"http://", "https://"}) {
-      if (part.rfind(scheme, 0) == 0) part = part.substr(std::char_traits<char>::length(scheme));
-    }
-    if (!part.empty()) out.push_back(part);
-    start = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 bool parse_options(int argc, char** argv, BenchOptions& out, int& exit_code) {
   CLI::App app{
@@ -83,12 +64,15 @@ bool parse_options(int argc, char** argv, BenchOptions& out, int& exit_code) {
     return false;
   }
   out.workload = workloads.at(out.workload_name);
-  out.endpoints = split(endpoints);
-  if (out.endpoints.empty()) {
-    std::fprintf(stderr, "synod-bench: --endpoints names no endpoint\n");
+  // The same endpoint syntax as synodctl's (host:port, an http:// prefix allowed, as etcdctl does).
+  Result<std::vector<std::string>> parsed = client::parse_endpoints(endpoints);
+  if (!parsed.is_ok() || parsed.value().empty()) {
+    std::fprintf(stderr, "synod-bench: --endpoints: %s\n",
+                 parsed.is_ok() ? "names no endpoint" : parsed.status().message().c_str());
     exit_code = 2;
     return false;
   }
+  out.endpoints = std::move(parsed).value();
   out.serializable = consistency == "s";
   out.progress = !no_progress;
   if (out.watchers < 1) out.watchers = 1;

@@ -269,14 +269,19 @@ TEST(Node, aReadWaitingAtADeposedLeaderFailsWhenTheLeaderChanges) {
   EXPECT_EQ(read_status.code(), ErrorCode::kAborted) << read_status.to_string();
 }
 
-TEST(Node, aReadAtAFollowerWaitsUntilItHasAppliedTheReadIndex) {
-  Harness h;
+// Node 1 leads and x=1 is committed and applied there (followers may not know it is committed yet).
+void elect_1_and_write_x(Harness& h) {
   h.elect(1);
   Answer write;
   ASSERT_TRUE(h.node(1).propose(put("x", "1"), write.callback()).is_ok());
   h.ready(1);
   h.deliver_all();
   ASSERT_EQ(write.calls, 1);
+}
+
+TEST(Node, aReadAtAFollowerWaitsUntilItHasAppliedTheReadIndex) {
+  Harness h;
+  ASSERT_NO_FATAL_FAILURE(elect_1_and_write_x(h));
   // Node 3 has the entry but may not know it is committed yet; its read must still see it.
   bool served = false;
   ASSERT_TRUE(h.node(3)
@@ -296,12 +301,7 @@ TEST(Node, aReadAtAFollowerWaitsUntilItHasAppliedTheReadIndex) {
 // and the leader confirms it with one heartbeat round; every read is still served, after applying.
 TEST(Node, readsOfOneTurnShareOneReadIndexRequest) {
   Harness h;
-  h.elect(1);
-  Answer write;
-  ASSERT_TRUE(h.node(1).propose(put("x", "1"), write.callback()).is_ok());
-  h.ready(1);
-  h.deliver_all();
-  ASSERT_EQ(write.calls, 1);
+  ASSERT_NO_FATAL_FAILURE(elect_1_and_write_x(h));
   int served = 0;
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(h.node(3)
