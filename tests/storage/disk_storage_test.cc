@@ -167,6 +167,7 @@ TEST_F(DiskStorageTest, aBackgroundSnapshotIsMarkedByALaterPersistOrAdoptedOnReo
     for (Index i = 1; i <= 100; i += 10) ASSERT_TRUE(storage->persist(batch(i, i + 9, 1, i + 9)).is_ok());
     ASSERT_TRUE(storage->save_snapshot(snapshot(40, 1)).is_ok());
     ASSERT_TRUE(storage->save_snapshot(snapshot(80, 1)).is_ok());  // waits for the first, marks it
+    EXPECT_GT(storage->wal().first_index(), 1U) << "the first snapshot's marker let old segments go";
     ASSERT_TRUE(storage->persist(batch(101, 110, 1, 110)).is_ok());
     ASSERT_TRUE(storage->save_snapshot(snapshot(100, 1)).is_ok());
     // Closed with the last one possibly unmarked: the older ones are only let go after its marker.
