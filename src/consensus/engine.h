@@ -75,6 +75,9 @@ class Engine {
   // The snapshot the engine holds (the last compact() or installed one), or null: shared, so that the
   // application can make the same bytes durable instead of keeping a second copy.
   virtual SnapshotPtr snapshot() const = 0;
+  // The snapshot the engine holds is durable and the application can reload it: keep only its meta
+  // (a detached snapshot, consensus/types.h), so that memory holds the state machine once, not twice.
+  virtual void release_snapshot_data() = 0;
 
   virtual bool has_ready() const = 0;
   // Hands out the pending work. Call advance() once it has been handled before calling ready() again.

@@ -20,6 +20,17 @@ class Storage {
   // The application snapshotted its state machine at snapshot->meta.index: keep the snapshot; the
   // entries it covers may go.
   virtual Status save_snapshot(SnapshotPtr snapshot) = 0;
+
+  // The index of the newest snapshot that is durable here and that reload_snapshot() can read back; 0
+  // if none (or if this storage cannot read snapshots back, so the engine must keep their bytes).
+  virtual Index reloadable_snapshot_index() const { return 0; }
+  // Reads back the bytes of the durable snapshot at `meta`, to refill a detached snapshot
+  // (consensus/types.h) before it goes to a follower. An error means the disk failed or the file is
+  // damaged.
+  virtual Result<SnapshotPtr> reload_snapshot(const SnapshotMeta& meta) {
+    (void)meta;
+    return Status(ErrorCode::kNotFound, "this storage keeps no snapshots to read back");
+  }
 };
 
 }  // namespace synod

@@ -60,9 +60,14 @@ struct SnapshotMeta {
 
 // An application snapshot: the state machine after applying entries 1..meta.index. Shared immutably
 // because a leader may hold it while sending it to several followers.
+//
+// A store's snapshot can be as large as the store itself, so once it is durable the node may ask the
+// engine to let its bytes go (Engine::release_snapshot_data): the engine then holds a `detached` copy,
+// meta only, and a message that carries it is refilled from Storage::reload_snapshot before it is sent.
 struct Snapshot {
   SnapshotMeta meta;
   std::string data;
+  bool detached = false;  // data is empty and lives only in storage
   bool empty() const { return meta.index == 0; }
   bool operator==(const Snapshot&) const = default;
 };

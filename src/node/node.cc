@@ -124,6 +124,7 @@ void Node::apply(const Entry& entry) {
 }
 
 Status Node::install_snapshot(const Snapshot& snapshot) {
+  SYNOD_ASSERT_MSG(!snapshot.detached, "a snapshot to install carries its bytes (the core refuses others)");
   Status restored = state_machine_.restore(snapshot.data);
   if (!restored.is_ok()) {
     // The leader's application wrote it, so the two disagree on the format or it was damaged on the
@@ -251,7 +252,8 @@ Status Node::process_ready() {
     std::vector<Message> after_persist;
     for (Message& message : ready.messages) {
       if (may_send_before_persist(message)) {
-        outbox_(std::move(message));
+        Status sent = send(std::move(message));
+        if (!sent.is_ok()) return sent;
       } else {
         after_persist.push_back(std::move(message));
       }
@@ -270,7 +272,10 @@ Status Node::process_ready() {
     }
     Status persisted = storage_.persist(ready);
     if (!persisted.is_ok()) return persisted;
-    for (Message& message : after_persist) outbox_(std::move(message));
+    for (Message& message : after_persist) {
+      Status sent = send(std::move(message));
+      if (!sent.is_ok()) return sent;
+    }
     if (ready.snapshot) {
       Status installed = install_snapshot(*ready.snapshot);
       if (!installed.is_ok()) return installed;
@@ -285,8 +290,32 @@ Status Node::process_ready() {
     engine_->advance();
   }
   Status snapshotted = maybe_snapshot();
+  release_durable_snapshot();
   run_completions();
   return snapshotted;
+}
+
+void Node::release_durable_snapshot() {
+  SnapshotPtr held = engine_->snapshot();
+  if (held && !held->detached && held->meta.index <= storage_.reloadable_snapshot_index()) {
+    engine_->release_snapshot_data();
+  }
+}
+
+Status Node::send(Message message) {
+  if (message.snapshot && message.snapshot->detached) {
+    Result<SnapshotPtr> reloaded = storage_.reload_snapshot(message.snapshot->meta);
+    // The snapshot was durable when the engine let its bytes go: failing to read it back is the disk
+    // failing, and without it the follower can never catch up. Stop, as for a failed persist.
+    if (!reloaded.is_ok()) {
+      return Status(reloaded.status().code(),
+                    "cannot read back the snapshot at index " + std::to_string(message.snapshot->meta.index) +
+                        " for node " + std::to_string(message.to) + ": " + reloaded.status().message());
+    }
+    message.snapshot = std::move(reloaded).value();
+  }
+  outbox_(std::move(message));
+  return Status::ok();
 }
 
 Status Node::maybe_snapshot() {

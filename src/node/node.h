@@ -12,7 +12,9 @@
 //   - linearizable reads: read() asks the engine for a read index (Raft thesis, section 6.4) and
 //     completes once the state machine has applied up to it; the caller then reads its state machine.
 //   - snapshots: after `snapshot_entries` applied entries, the state machine is snapshotted, saved to
-//     storage and the engine's log is compacted.
+//     storage and the engine's log is compacted. Once storage holds a snapshot durably and can read it
+//     back, the engine lets its bytes go (memory then holds the state machine once, not twice), and
+//     the rare message that sends it to a lagging follower is refilled from storage.
 //
 // Callbacks run from tick(), process_ready() and fail_pending(), after the engine's Ready has been
 // handled. They may call propose() and read(), but must not destroy the node.
@@ -134,6 +136,10 @@ class Node {
   void serve_reads();
   void abandon_unconfirmed_reads();
   Status maybe_snapshot();
+  // Lets the engine drop its snapshot's bytes once storage can read them back.
+  void release_durable_snapshot();
+  // Hands a message to the outbox, first reading back the bytes of a snapshot it carries detached.
+  Status send(Message message);
   void expire_requests();
 
   NodeOptions options_;

@@ -791,6 +791,13 @@ Status Raft::compact(Index index, std::string data) {
   return Status::ok();
 }
 
+void Raft::release_snapshot_data() {
+  if (!snapshot_ || snapshot_->detached) return;
+  // Only snapshot_ lets go: a received snapshot not yet handed out in a Ready (pending_snapshot_)
+  // keeps its bytes, which the node still has to persist and install.
+  snapshot_ = std::make_shared<const Snapshot>(Snapshot{snapshot_->meta, {}, /*detached=*/true});
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Ready
 
@@ -884,6 +891,8 @@ Status Raft::validate(const Message& message) const {
       break;
     case MessageType::kSnapshot: {
       if (!message.snapshot) return invalid("snapshot message without a snapshot");
+      // Only the sender's own storage can refill a detached snapshot: one that arrives lost its bytes.
+      if (message.snapshot->detached) return invalid("snapshot message without its data");
       const SnapshotMeta& meta = message.snapshot->meta;
       if (meta.index == 0 || meta.term == 0 || meta.term > message.term)
         return invalid("bad snapshot metadata");

@@ -43,6 +43,7 @@ class Raft final : public Engine {
   Status transfer_leader(NodeId to) override;
   Status compact(Index index, std::string data) override;
   SnapshotPtr snapshot() const override { return snapshot_; }
+  void release_snapshot_data() override;
 
   bool has_ready() const override;
   Ready ready() override;

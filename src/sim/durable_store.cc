@@ -1,5 +1,7 @@
 #include "sim/durable_store.h"
 
+#include <string>
+
 #include "base/assert.h"
 
 namespace synod::sim {
@@ -31,6 +33,18 @@ Status DurableStore::save_snapshot(SnapshotPtr snapshot) {
                        state_.entries.begin() + static_cast<std::ptrdiff_t>(index - base));
   state_.snapshot = std::move(snapshot);
   return Status::ok();
+}
+
+Index DurableStore::reloadable_snapshot_index() const {
+  return state_.snapshot ? state_.snapshot->meta.index : 0;
+}
+
+Result<SnapshotPtr> DurableStore::reload_snapshot(const SnapshotMeta& meta) {
+  if (!state_.snapshot || state_.snapshot->meta != meta) {
+    return Status(ErrorCode::kNotFound, "no snapshot at index " + std::to_string(meta.index));
+  }
+  SYNOD_ASSERT(!state_.snapshot->detached);
+  return state_.snapshot;
 }
 
 }  // namespace synod::sim

@@ -16,6 +16,10 @@ class DurableStore final : public Storage {
   Status persist(const Ready& ready) override;
   // The application snapshotted and the engine compacted: keep the snapshot, drop the entries it covers.
   Status save_snapshot(SnapshotPtr snapshot) override;
+  // The snapshot held here can be read back, so nodes on this store run the same detach-and-refill
+  // path as on disk (consensus/types.h).
+  Index reloadable_snapshot_index() const override;
+  Result<SnapshotPtr> reload_snapshot(const SnapshotMeta& meta) override;
 
   const DurableState& state() const { return state_; }
 

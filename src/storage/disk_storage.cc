@@ -87,7 +87,10 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
   }
   state = DurableState{};
   state.hard_state = contents.hard_state;
-  if (snapshot) state.snapshot = std::make_shared<const Snapshot>(std::move(*snapshot));
+  if (snapshot) {
+    storage->marked_snapshot_index_ = snapshot->meta.index;
+    state.snapshot = std::make_shared<const Snapshot>(std::move(*snapshot));
+  }
   state.entries = std::move(kept);
   return storage;
 }
@@ -159,8 +162,17 @@ Status DiskStorage::mark_snapshot(const Snapshot& snapshot) {
   Status status = wal_->append_snapshot(SnapshotRecord{snapshot.meta.index, snapshot.meta.term});
   if (!status.is_ok()) return status;
   // Entries after the oldest snapshot kept must stay, so that one can stand in for a damaged newer one.
+  marked_snapshot_index_ = std::max(marked_snapshot_index_, snapshot.meta.index);
   SYNOD_TRY_ASSIGN(Index oldest, snapshots_.retain(options_.snapshots_kept));
   return wal_->release_through(oldest);
+}
+
+Result<SnapshotPtr> DiskStorage::reload_snapshot(const SnapshotMeta& meta) {
+  if (meta.index == 0 || meta.index > marked_snapshot_index_) {
+    return Status(ErrorCode::kNotFound, "no durable snapshot at index " + std::to_string(meta.index));
+  }
+  SYNOD_TRY_ASSIGN(Snapshot snapshot, snapshots_.load(meta));
+  return std::make_shared<const Snapshot>(std::move(snapshot));
 }
 
 }  // namespace synod::storage

@@ -56,6 +56,8 @@ class DiskStorage final : public Storage {
 
   Status persist(const Ready& ready) override;
   Status save_snapshot(SnapshotPtr snapshot) override;
+  Index reloadable_snapshot_index() const override { return marked_snapshot_index_; }
+  Result<SnapshotPtr> reload_snapshot(const SnapshotMeta& meta) override;
 
   Wal& wal() { return *wal_; }
   // A read-only open learns these from the log's first segment.
@@ -74,6 +76,8 @@ class DiskStorage final : public Storage {
   DiskStorageOptions options_;
   std::unique_ptr<Wal> wal_;
   SnapshotStore snapshots_;
+  // The newest snapshot whose file is durable and marked in the log (or that recovery started from).
+  Index marked_snapshot_index_ = 0;
   Status failure_;
   // The snapshot being written in the background, and the writer's result once it is done.
   SnapshotPtr background_;

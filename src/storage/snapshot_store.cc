@@ -141,20 +141,30 @@ Result<std::vector<SnapshotMeta>> SnapshotStore::list() {
   return metas;
 }
 
+Result<Snapshot> SnapshotStore::load(const SnapshotMeta& meta) {
+  std::string file_path = path(meta.index, meta.term);
+  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(file_path, OpenMode::kReadOnly));
+  SYNOD_TRY_ASSIGN(uint64_t size, file->size());
+  SYNOD_TRY_ASSIGN(std::string bytes, file->read_at(0, size));
+  Result<Snapshot> snapshot = decode_snapshot_file(bytes);
+  if (!snapshot.is_ok()) {
+    return Status(ErrorCode::kCorruption,
+                  "the snapshot " + file_path + " is damaged: " + snapshot.status().message());
+  }
+  if (snapshot.value().meta.index != meta.index || snapshot.value().meta.term != meta.term) {
+    return Status(ErrorCode::kCorruption, "the snapshot " + file_path + " does not hold what its name says");
+  }
+  return snapshot;
+}
+
 Result<std::optional<Snapshot>> SnapshotStore::load_newest(std::vector<std::string>& notes) {
   SYNOD_TRY_ASSIGN(std::vector<SnapshotMeta> metas, list());
   for (const SnapshotMeta& meta : metas) {
-    std::string file_path = path(meta.index, meta.term);
-    SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(file_path, OpenMode::kReadOnly));
-    SYNOD_TRY_ASSIGN(uint64_t size, file->size());
-    SYNOD_TRY_ASSIGN(std::string bytes, file->read_at(0, size));
-    Result<Snapshot> snapshot = decode_snapshot_file(bytes);
-    if (snapshot.is_ok() && snapshot.value().meta.index == meta.index &&
-        snapshot.value().meta.term == meta.term) {
-      return std::optional<Snapshot>(std::move(snapshot).value());
-    }
-    notes.push_back("skipped the damaged snapshot " + file_path + ": " +
-                    (snapshot.is_ok() ? "its contents do not match its name" : snapshot.status().message()));
+    Result<Snapshot> snapshot = load(meta);
+    if (snapshot.is_ok()) return std::optional<Snapshot>(std::move(snapshot).value());
+    // Only damage is skipped: an I/O error is the disk failing, not one file.
+    if (snapshot.status().code() != ErrorCode::kCorruption) return snapshot.status();
+    notes.push_back("skipped a damaged snapshot: " + snapshot.status().message());
   }
   return std::optional<Snapshot>();
 }

@@ -33,6 +33,8 @@ class SnapshotStore {
   Status save(const Snapshot& snapshot);
   // The newest snapshot that checks out (nullopt if none); each damaged newer one adds a note.
   Result<std::optional<Snapshot>> load_newest(std::vector<std::string>& notes);
+  // The snapshot file named by `meta`, checked (kCorruption if damaged or not what its name says).
+  Result<Snapshot> load(const SnapshotMeta& meta);
   // The (index, term) of every snapshot file, newest first, without reading them.
   Result<std::vector<SnapshotMeta>> list();
   // Removes every snapshot file older than the `keep` newest. Returns the index of the oldest one kept

@@ -1,5 +1,6 @@
 #include "transport/wire.h"
 
+#include "base/assert.h"
 #include "base/bytes.h"
 #include "base/crc32c.h"
 
@@ -110,6 +111,7 @@ void put_message_head(ByteWriter& out, const Message& message) {
   out.put_varint(message.entries.size());
   for (const Entry& entry : message.entries) put_entry(out, entry);
   if (message.snapshot) {
+    SYNOD_ASSERT_MSG(!message.snapshot->detached, "the node refills a detached snapshot before sending it");
     out.put_varint(message.snapshot->meta.index);
     out.put_varint(message.snapshot->meta.term);
     out.put_varint(message.snapshot->meta.conf.voters.size());

@@ -359,6 +359,36 @@ TEST(Node, snapshotsAreTakenEveryNEntriesAndTheLogIsCompacted) {
   EXPECT_EQ(h.map(2).chain_hash(), h.map(1).chain_hash());
 }
 
+TEST(Node, aDurableSnapshotsBytesLeaveTheEngineAndAreReadBackForALaggingFollower) {
+  NodeOptions options;
+  options.snapshot_entries = 5;
+  Harness h(options);
+  h.elect(1);
+  h.isolate(3);
+  for (int i = 0; i < 12; ++i) {
+    Answer answer;
+    ASSERT_TRUE(h.node(1).propose(put("k" + std::to_string(i), "v"), answer.callback()).is_ok());
+    h.ready(1);
+    h.deliver_all();
+    EXPECT_EQ(answer.calls, 1);
+  }
+  // The leader's snapshot is durable in its store, so the engine keeps only its meta.
+  SnapshotPtr held = h.node(1).engine().snapshot();
+  ASSERT_NE(held, nullptr);
+  EXPECT_TRUE(held->detached);
+  EXPECT_TRUE(held->data.empty());
+  EXPECT_EQ(held->meta.index, h.durable(1).snapshot->meta.index);
+  // Node 3 missed entries the leader has compacted: it can only catch up from the snapshot, whose bytes
+  // the leader's node reads back from its store (a detached one arriving would be refused).
+  h.heal();
+  for (int i = 0; i < 5; ++i) h.round();
+  EXPECT_EQ(h.map(3).get("k11"), "v");
+  EXPECT_EQ(h.map(3).chain_hash(), h.map(1).chain_hash());
+  ASSERT_NE(h.durable(3).snapshot, nullptr);
+  EXPECT_FALSE(h.durable(3).snapshot->detached);
+  EXPECT_EQ(h.durable(3).snapshot->data, h.durable(1).snapshot->data);
+}
+
 TEST(Node, aRestartedNodeDoesNotCompleteRequestsOfItsEarlierLife) {
   Harness h;
   h.elect(1);

@@ -110,7 +110,7 @@ TEST_F(DiskStorageTest, aDamagedNewestSnapshotFallsBackToTheOlderOne) {
   EXPECT_EQ(state.entries.front().index, 61U);
   EXPECT_EQ(state.entries.back().index, 100U);
   ASSERT_FALSE(notes_.empty());
-  EXPECT_NE(notes_.back().find("skipped the damaged snapshot"), std::string::npos) << notes_.back();
+  EXPECT_NE(notes_.back().find("skipped a damaged snapshot"), std::string::npos) << notes_.back();
 }
 
 TEST_F(DiskStorageTest, aHoleTheLogCannotCoverStopsRecovery) {
@@ -147,6 +147,40 @@ TEST_F(DiskStorageTest, anInstalledSnapshotReplacesTheLog) {
   EXPECT_EQ(state.snapshot->meta.index, 50U);
   ASSERT_EQ(state.entries.size(), 2U);
   EXPECT_EQ(state.entries.front().index, 51U);
+}
+
+// A snapshot can be read back (to refill a detached one for a follower) only once it is durable and
+// marked: a background write counts from the persist that marks it; a damaged file is an error.
+TEST_F(DiskStorageTest, aSnapshotIsReadBackOnceDurableAndADamagedOneIsAnError) {
+  options_.background_snapshots = true;
+  SnapshotMeta at40{40, 1, ConfState{{1, 2, 3}}};
+  {
+    DurableState state;
+    std::unique_ptr<DiskStorage> storage = open(state).value();
+    EXPECT_EQ(storage->reloadable_snapshot_index(), 0U);
+    EXPECT_EQ(storage->reload_snapshot(at40).status().code(), ErrorCode::kNotFound);
+    ASSERT_TRUE(storage->persist(batch(1, 50, 1, 50)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(snapshot(40, 1)).is_ok());
+    // Marked by a later persist once the writer is done; save_snapshot of the next one waits for it.
+    ASSERT_TRUE(storage->save_snapshot(snapshot(45, 1)).is_ok());
+    EXPECT_GE(storage->reloadable_snapshot_index(), 40U);
+    Result<SnapshotPtr> reloaded = storage->reload_snapshot(at40);
+    ASSERT_TRUE(reloaded.is_ok()) << reloaded.status().message();
+    EXPECT_EQ(*reloaded.value(), *snapshot(40, 1));
+    EXPECT_EQ(storage->reload_snapshot(SnapshotMeta{40, 2, {}}).status().code(), ErrorCode::kNotFound)
+        << "no file holds index 40 at term 2";
+  }
+  DurableState state;
+  std::unique_ptr<DiskStorage> storage = open(state).value();
+  ASSERT_NE(state.snapshot, nullptr);
+  SnapshotMeta newest = state.snapshot->meta;
+  EXPECT_EQ(storage->reloadable_snapshot_index(), newest.index) << "recovery started from it";
+  ASSERT_TRUE(storage->reload_snapshot(newest).is_ok());
+  std::string path = options_.dir + "/snap/" + snapshot_files().back();
+  std::unique_ptr<File> file = fs_.open(path, OpenMode::kOpenExisting).value();
+  ASSERT_TRUE(file->write_at(30, "\xff").is_ok());
+  file.reset();
+  EXPECT_EQ(storage->reload_snapshot(newest).status().code(), ErrorCode::kCorruption);
 }
 
 }  // namespace

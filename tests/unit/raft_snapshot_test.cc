@@ -91,6 +91,27 @@ TEST(RaftSnapshot, followerBehindTheCompactedPrefixGetsTheSnapshot) {
   EXPECT_TRUE(filter(take_messages(*raft), MessageType::kAppend, 3).empty());
 }
 
+// Once the application can read the snapshot back, the core keeps only its meta; a follower that needs
+// it then gets a detached snapshot, which the node refills from storage before sending.
+TEST(RaftSnapshot, releasedSnapshotDataLeavesOnlyTheMetaAndIsSentDetached) {
+  auto raft = make_compacted_leader();
+  SnapshotPtr before = raft->snapshot();
+  raft->release_snapshot_data();
+  SnapshotPtr held = raft->snapshot();
+  ASSERT_NE(held, nullptr);
+  EXPECT_TRUE(held->detached);
+  EXPECT_TRUE(held->data.empty());
+  EXPECT_EQ(held->meta, before->meta);
+  EXPECT_EQ(before->data, "state@3") << "the application's copy is untouched";
+  raft->release_snapshot_data();
+  EXPECT_EQ(raft->snapshot(), held) << "releasing again changes nothing";
+  ASSERT_TRUE(raft->step(heartbeat_response(3, 1, 1)).is_ok());
+  std::vector<Message> snapshots = filter(take_messages(*raft), MessageType::kSnapshot, 3);
+  ASSERT_EQ(snapshots.size(), 1U);
+  EXPECT_TRUE(snapshots[0].snapshot->detached);
+  EXPECT_EQ(snapshots[0].snapshot->meta, (SnapshotMeta{3, 1, ConfState{{1, 2, 3}}}));
+}
+
 TEST(RaftSnapshot, leaderResumesReplicationAfterTheSnapshotIsAcknowledged) {
   auto raft = make_compacted_leader();
   ASSERT_TRUE(raft->step(heartbeat_response(3, 1, 1)).is_ok());

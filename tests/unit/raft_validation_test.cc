@@ -166,6 +166,13 @@ TEST(RaftValidation, snapshotWithoutPayloadIsDropped) {
   expect_dropped(*raft, snapshot_message(3, nullptr));
 }
 
+TEST(RaftValidation, detachedSnapshotIsDropped) {
+  auto raft = make_follower();
+  auto detached =
+      std::make_shared<const Snapshot>(Snapshot{SnapshotMeta{9, 2, ConfState{{1, 2, 3}}}, {}, true});
+  expect_dropped(*raft, snapshot_message(3, detached));
+}
+
 TEST(RaftValidation, snapshotWithIndexZeroIsDropped) {
   auto raft = make_follower();
   expect_dropped(*raft, snapshot_message(3, make_snapshot(0, 2, {1, 2, 3})));
