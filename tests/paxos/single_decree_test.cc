@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include "paxos_cluster.h"
+#include "sim/paxos_cluster.h"
 
 namespace synod::paxos {
 namespace {
 
-using test::PaxosCluster;
+using sim::PaxosCluster;
 
 // Ticks and delivers until every node learned, or `rounds` run out.
 void settle(PaxosCluster& c, int rounds = 200) {
@@ -22,7 +22,7 @@ void settle(PaxosCluster& c, int rounds = 200) {
 }
 
 TEST(PaxosSingleDecree, aLoneProposerDecidesItsValueEverywhere) {
-  PaxosCluster c(3);
+  PaxosCluster c(3, 1);
   c.propose(1, "blue");
   settle(c);
   ASSERT_TRUE(c.everyone_learned());
@@ -32,7 +32,7 @@ TEST(PaxosSingleDecree, aLoneProposerDecidesItsValueEverywhere) {
 
 // Seed 002: once a majority accepted a value, every later ballot finds it in some promise and keeps it.
 TEST(PaxosSingleDecree, aValueChosenByAMajoritySurvivesLaterProposers) {
-  PaxosCluster c(5);
+  PaxosCluster c(5, 1);
   c.partition({1, 2, 3});
   c.propose(1, "blue");
   for (int i = 0; i < 5; ++i) c.deliver_all();  // 4 and 5 hear nothing
@@ -54,7 +54,7 @@ TEST(PaxosSingleDecree, aValueChosenByAMajoritySurvivesLaterProposers) {
 }
 
 TEST(PaxosSingleDecree, aMinorityCannotDecide) {
-  PaxosCluster c(5);
+  PaxosCluster c(5, 1);
   c.partition({4, 5});
   c.propose(4, "red");
   c.propose(5, "green");
@@ -91,7 +91,7 @@ TEST(PaxosSingleDecree, duellingProposersSettleOnOneValue) {
 }
 
 TEST(PaxosSingleDecree, aRestartedAcceptorKeepsItsPromiseAndItsAcceptance) {
-  PaxosCluster c(3);
+  PaxosCluster c(3, 1);
   c.propose(1, "blue");
   c.deliver_all();
   ASSERT_TRUE(c.node(2).durable().acceptor.value.has_value());
@@ -103,7 +103,7 @@ TEST(PaxosSingleDecree, aRestartedAcceptorKeepsItsPromiseAndItsAcceptance) {
 }
 
 TEST(PaxosSingleDecree, aRestartedProposerNeverReusesABallot) {
-  PaxosCluster c(3);
+  PaxosCluster c(3, 1);
   c.partition({1});  // its prepares go nowhere
   c.propose(1, "blue");
   uint64_t used = c.node(1).durable().round;
@@ -126,7 +126,7 @@ Message from(NodeId sender, MessageType type, Ballot ballot) {
 }
 
 TEST(PaxosSingleDecree, malformedMessagesAreRefusedAndChangeNothing) {
-  PaxosCluster c(3);
+  PaxosCluster c(3, 1);
   SingleDecree& node = c.node(1);
   SingleDecreeDurable before = node.durable();
   std::vector<Message> bad;
@@ -161,7 +161,7 @@ TEST(PaxosSingleDecree, malformedMessagesAreRefusedAndChangeNothing) {
 }
 
 TEST(PaxosSingleDecree, aContradictingDecisionIsRefused) {
-  PaxosCluster c(3);
+  PaxosCluster c(3, 1);
   c.propose(1, "blue");
   settle(c);
   Message lie = from(2, MessageType::kDecided, {});
@@ -245,6 +245,20 @@ TEST(PaxosSingleDecree, randomFaultsNeverChooseTwoValuesAndEveryoneLearnsAfterwa
     Outcome out = run_random(seed);
     ASSERT_FALSE(out.violated) << "seed " << seed << ": " << out.why;
     ASSERT_TRUE(out.all_learned) << "seed " << seed << ": not everyone learned once the faults stopped";
+  }
+}
+
+// What synod-paxos-demo runs: several proposers at once, lost and copied messages, acceptors crashing
+// and restarting; exactly one value is decided and every node learns it.
+TEST(PaxosSingleDecree, theDemoRunDecidesOneValueEverywhereUnderFaults) {
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    sim::PaxosRunReport report = sim::run_paxos(
+        5, 3, sim::PaxosFaults{.drop_percent = 20, .duplicate_percent = 10, .crash_percent = 3}, seed,
+        nullptr);
+    ASSERT_FALSE(report.violation) << "seed " << seed << ": " << *report.violation;
+    ASSERT_TRUE(report.everyone_learned) << "seed " << seed << " after " << report.ticks << " ticks";
+    ASSERT_TRUE(report.decided == "blue" || report.decided == "red" || report.decided == "green")
+        << "seed " << seed << ": " << report.decided.value_or("(none)");
   }
 }
 
