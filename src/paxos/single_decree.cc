@@ -40,13 +40,12 @@ SingleDecree::SingleDecree(const SingleDecreeConfig& config, const SingleDecreeD
   acceptor_.bugs = config.acceptor_bugs;
   proposer_.bugs = config.proposer_bugs;
 #endif
-  seen_round_ = std::max(durable_.round, durable_.acceptor.promised.round);
+  seen_round_ = durable_.acceptor.promised.round;
   if (durable_.decided) learned_by_.insert(config_.id);
 }
 
 uint64_t SingleDecree::highest_round_seen() const {
-  return std::max(
-      {seen_round_, durable_.round, acceptor_.state().promised.round, proposer_.highest_refusal().round});
+  return std::max({seen_round_, acceptor_.state().promised.round, proposer_.highest_refusal().round});
 }
 
 // ---- Inputs -------------------------------------------------------------------------------------------
@@ -74,6 +73,12 @@ void SingleDecree::tick() {
       resend_at_ = ticks_ + static_cast<uint64_t>(config_.resend_decided_ticks);
     }
     return;
+  }
+  if (!wanted_ && acceptor_.state().value &&
+      ticks_ - heard_at_ >= 2 * static_cast<uint64_t>(config_.round_timeout_ticks)) {
+    // Something was accepted here and no decision followed: finish it (see the header).
+    wanted_ = acceptor_.state().value;
+    schedule_retry();
   }
   if (!wanted_) return;
   Proposer::Phase phase = proposer_.phase();
@@ -109,6 +114,19 @@ Status SingleDecree::validate(const Message& m) const {
       std::find(config_.nodes.begin(), config_.nodes.end(), m.from) == config_.nodes.end())
     return drop("not from a peer");
   if (m.value && m.value->size() > config_.max_value_bytes) return drop("value too large");
+  for (const Ballot* ballot : {&m.ballot, &m.accepted_ballot, &m.promised}) {
+    if (ballot->round >= SingleDecreeConfig::kMaxRound) return drop("a round too large to follow");
+    if (ballot->is_null() != (ballot->node == kNoNode)) return drop("a half-null ballot");
+  }
+  // Each type carries only its own fields, so nothing unchecked can reach the state.
+  bool uses_accepted = m.type == MessageType::kPromise;
+  bool uses_promised = m.type == MessageType::kReject;
+  bool uses_ballot = m.type != MessageType::kDecided && m.type != MessageType::kLearned;
+  bool uses_value = m.type == MessageType::kAccept || m.type == MessageType::kDecided || uses_accepted;
+  if ((!uses_accepted && !m.accepted_ballot.is_null()) || (!uses_promised && !m.promised.is_null()) ||
+      (!uses_ballot && !m.ballot.is_null()) || (!uses_value && m.value)) {
+    return drop("fields this message type does not carry");
+  }
   switch (m.type) {
     case MessageType::kPrepare:
     case MessageType::kAccept:
@@ -156,6 +174,7 @@ void SingleDecree::deliver(const Message& message) {
 
 void SingleDecree::handle(const Message& message) {
   seen_round_ = std::max({seen_round_, message.ballot.round, message.promised.round});
+  heard_at_ = ticks_;
   switch (message.type) {
     case MessageType::kPrepare:
     case MessageType::kAccept: {
@@ -176,10 +195,13 @@ void SingleDecree::handle(const Message& message) {
     case MessageType::kAccepted:
     case MessageType::kReject: {
       if (durable_.decided) return;
+      Proposer::Phase before = proposer_.phase();
       for (Message& request : proposer_.handle(message)) outbox_.push_back(std::move(request));
       if (proposer_.phase() == Proposer::Phase::kChosen) {
         learn(*proposer_.chosen());
-      } else if (proposer_.phase() == Proposer::Phase::kIdle && message.type == MessageType::kReject) {
+      } else if (before != Proposer::Phase::kIdle && proposer_.phase() == Proposer::Phase::kIdle) {
+        // Only the refusal that ends the current ballot reschedules: a late or copied one for an
+        // older ballot must not push the retry back or widen the backoff again.
         schedule_retry();
       }
       return;
@@ -226,10 +248,9 @@ void SingleDecree::send_decided(NodeId to) {
 
 void SingleDecree::start_ballot() {
   SYNOD_ASSERT(wanted_.has_value() && !durable_.decided);
-  // Above every ballot seen, and made durable (durable_.round) before the prepares leave.
+  // Above every ballot seen. The prepare to this node's own acceptor, handled below, makes a promise of
+  // at least this ballot durable in the same Ready as the prepares to the peers.
   Ballot ballot{highest_round_seen() + 1, config_.id};
-  durable_.round = ballot.round;
-  durable_dirty_ = true;
   ballot_started_ = ticks_;
   retry_at_ = 0;
   std::vector<Message> prepares = proposer_.start(ballot, *wanted_);

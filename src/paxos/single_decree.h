@@ -9,15 +9,19 @@
 // that point.
 //
 // Handling a Ready: persist `durable` (when set) before sending `messages`: an acceptor's promise or
-// acceptance, and the highest round this node's proposer used, must survive a crash before anyone
-// acts on them. A proposer that reused a round after a restart could get two values accepted at one
-// ballot; an acceptor that forgot a promise could let an older ballot choose a second value.
+// acceptance must survive a crash before anyone acts on it, or a restarted acceptor could let an
+// older ballot choose a second value. The same record keeps a proposer from reusing a ballot after
+// a restart: its first prepare always goes to its own acceptor, in the same Ready, so the durable
+// promise is at least as high as any ballot this node has sent.
 //
 // Liveness (FLP says no deterministic protocol guarantees it): a ballot that is refused or gets no
 // majority answer within round_timeout_ticks is retried with a higher ballot after a randomized,
 // doubling backoff, so duelling proposers soon leave one of them a clear run. A node that knows the
 // decision answers any request with it, and repeats it to peers until each acknowledges it, so every
-// node that can be reached learns it.
+// node that can be reached learns it. A node whose acceptor accepted a value but that hears of no
+// decision for a while runs a ballot itself (the choice rule makes it finish the value already
+// chosen, if any): a proposer that crashes after its value was chosen, before telling anyone, then
+// leaves nobody waiting forever.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +47,8 @@ struct SingleDecreeConfig {
   int max_backoff_ticks = 100;    // the cap of that doubling
   int resend_decided_ticks = 10;  // how often the decision is repeated to peers that have not acknowledged
   size_t max_value_bytes = size_t{1} << 20U;
+  // Rounds at or above this are refused from the network, so `round + 1` can never wrap.
+  static constexpr uint64_t kMaxRound = uint64_t{1} << 62U;
   uint64_t seed = 1;  // the only source of randomness (backoff)
 #if SYNOD_BUG_INJECTION
   AcceptorBugs acceptor_bugs;
@@ -54,7 +60,6 @@ struct SingleDecreeConfig {
 // What must be on stable storage before this Ready's messages are sent.
 struct SingleDecreeDurable {
   AcceptorState acceptor;
-  uint64_t round = 0;                  // the highest round this node's proposer has used
   std::optional<std::string> decided;  // the decision once learned (not needed for safety; saves work)
   bool operator==(const SingleDecreeDurable&) const = default;
 };
@@ -112,6 +117,7 @@ class SingleDecree {
   uint64_t retry_at_ = 0;              // tick of the next ballot while idle (0: none scheduled)
   int backoff_window_ = 0;
   uint64_t seen_round_ = 0;  // the highest round in any ballot this node has seen
+  uint64_t heard_at_ = 0;    // tick of the last message handled (for finishing an orphaned value)
   std::set<NodeId> learned_by_;
   uint64_t resend_at_ = 0;
   std::vector<Message> outbox_;

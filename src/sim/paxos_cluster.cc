@@ -117,7 +117,7 @@ bool PaxosCluster::everyone_learned() const {
 }
 
 void PaxosCluster::handle_ready(NodeId id) {
-  while (node(id).has_ready()) {
+  while (!crashed(id) && node(id).has_ready()) {
     SingleDecreeReady ready = node(id).ready();
     if (ready.durable) {
       durable_[id] = *ready.durable;
@@ -126,6 +126,10 @@ void PaxosCluster::handle_ready(NodeId id) {
     if (ready.learned) {
       note("node " + std::to_string(id) + " learns \"" + *ready.learned + "\"");
       check_one(learned_, *ready.learned, "learned");
+    }
+    if (!ready.messages.empty() && random_.chance(static_cast<uint64_t>(crash_before_send_percent_), 100)) {
+      crash(id);  // persisted, nothing sent
+      return;
     }
     for (Message& message : ready.messages) network_.push_back(std::move(message));
   }
@@ -149,6 +153,10 @@ void PaxosCluster::check_one(std::optional<std::string>& slot, const std::string
   if (slot && *slot != value)
     violation_ = std::string(what) + " both \"" + *slot + "\" and \"" + value + "\"";
   if (!slot) slot = value;
+  // What anyone learned must be what a majority chose.
+  if (learned_ && chosen_ && *learned_ != *chosen_) {
+    violation_ = "learned \"" + *learned_ + "\" but a majority chose \"" + *chosen_ + "\"";
+  }
 }
 
 PaxosRunReport run_paxos(int nodes, int proposers, PaxosFaults faults, uint64_t seed, std::ostream* timeline,

@@ -49,6 +49,9 @@ class PaxosCluster {
   void crash(NodeId id);
   void restart(NodeId id);  // from what the node persisted, with a new seed
   bool crashed(NodeId id) const { return crashed_.count(id) > 0; }
+  // With this chance (percent) per Ready, a node crashes after persisting it and before sending any of
+  // its messages: the window the Ready contract leaves open. It stays down until restart().
+  void set_crash_before_send(int percent) { crash_before_send_percent_ = percent; }
 
   const std::optional<std::string>& learned() const { return learned_; }
   const std::optional<std::string>& chosen() const { return chosen_; }
@@ -78,6 +81,7 @@ class PaxosCluster {
   std::optional<std::string> learned_;
   std::optional<std::string> chosen_;
   std::optional<std::string> violation_;
+  int crash_before_send_percent_ = 0;
 };
 
 struct PaxosFaults {

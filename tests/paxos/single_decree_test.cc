@@ -4,6 +4,8 @@
 // injected bugs must break that within the same runs.
 #include "paxos/single_decree.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "sim/paxos_cluster.h"
@@ -30,26 +32,79 @@ TEST(PaxosSingleDecree, aLoneProposerDecidesItsValueEverywhere) {
   EXPECT_FALSE(c.violation()) << *c.violation();
 }
 
+// Delivers the messages for which `keep` holds and drops every other one, until none is in flight.
+template <typename Keep>
+void deliver_only(PaxosCluster& c, Keep keep) {
+  while (!c.network().empty()) {
+    if (keep(c.network().front())) {
+      c.deliver(0);
+    } else {
+      c.drop(0);
+    }
+  }
+}
+
+bool phase_traffic(const Message& m) {
+  return m.type == MessageType::kPrepare || m.type == MessageType::kPromise || m.type == MessageType::kAccept;
+}
+
+// Nodes 1-3 accept "blue" at node 1's ballot, so it is chosen, but no acceptance and no decision
+// reaches anyone: nobody has learned it. Node 1 then crashes for good.
+void choose_blue_silently(PaxosCluster& c) {
+  c.partition({1, 2, 3});
+  c.propose(1, "blue");
+  deliver_only(c, phase_traffic);
+  ASSERT_EQ(c.chosen(), "blue");
+  for (NodeId id : c.ids()) ASSERT_FALSE(c.node(id).query().has_value()) << "node " << id;
+  c.crash(1);
+  c.heal();
+}
+
 // Seed 002: once a majority accepted a value, every later ballot finds it in some promise and keeps it.
 TEST(PaxosSingleDecree, aValueChosenByAMajoritySurvivesLaterProposers) {
   PaxosCluster c(5, 1);
-  c.partition({1, 2, 3});
-  c.propose(1, "blue");
-  for (int i = 0; i < 5; ++i) c.deliver_all();  // 4 and 5 hear nothing
-  ASSERT_EQ(c.chosen(), "blue");
-  EXPECT_FALSE(c.node(5).query().has_value());
-  // Node 5 and then node 4 try red with the whole cluster reachable: phase 1 meets an acceptor of the
-  // majority that chose blue, so they propose blue.
-  c.heal();
-  c.partition({2, 3, 4, 5});  // node 1, which knows, is cut off
+  choose_blue_silently(c);
+  // Node 5 proposes red and node 4 green; any majority of 2-5 includes 2 or 3, whose promise reports
+  // blue, so blue is what they put to phase 2.
   c.propose(5, "red");
   c.propose(4, "green");
-  for (int i = 0; i < 100 && !(c.node(4).query() && c.node(5).query()); ++i) {
+  for (int i = 0; i < 200 && !(c.node(4).query() && c.node(5).query()); ++i) {
     c.tick_all();
     c.deliver_all();
   }
   EXPECT_EQ(c.node(5).query(), "blue");
   EXPECT_EQ(c.node(4).query(), "blue");
+  EXPECT_FALSE(c.violation()) << *c.violation();
+}
+
+#if SYNOD_BUG_INJECTION
+TEST(PaxosSingleDecree, aProposerThatIgnoresAcceptedValuesChoosesASecondValue) {
+  paxos::SingleDecreeConfig base;
+  base.proposer_bugs.ignore_accepted_values = true;
+  PaxosCluster c(5, 1, base);
+  choose_blue_silently(c);
+  c.propose(5, "red");
+  for (int i = 0; i < 200 && !c.violation(); ++i) {
+    c.tick_all();
+    c.deliver_all();
+  }
+  ASSERT_TRUE(c.violation().has_value());
+  // Red is accepted by a majority (chosen a second time) and learned; whichever the checker sees first.
+  EXPECT_NE(c.violation()->find("red"), std::string::npos) << *c.violation();
+  EXPECT_NE(c.violation()->find("blue"), std::string::npos) << *c.violation();
+}
+#endif
+
+// A proposer that crashes after its value was chosen, before telling anyone, leaves nobody waiting:
+// an acceptor that accepted and then hears nothing finishes the value itself.
+TEST(PaxosSingleDecree, aValueChosenWithoutItsProposerIsStillLearned) {
+  PaxosCluster c(5, 1);
+  choose_blue_silently(c);
+  for (int i = 0; i < 300 && !(c.node(2).query() && c.node(5).query()); ++i) {
+    c.tick_all();
+    c.deliver_all();
+  }
+  for (NodeId id : {2, 3, 4, 5}) EXPECT_EQ(c.node(id).query(), "blue") << "node " << id;
   EXPECT_FALSE(c.violation()) << *c.violation();
 }
 
@@ -90,23 +145,35 @@ TEST(PaxosSingleDecree, duellingProposersSettleOnOneValue) {
   EXPECT_TRUE(decided == "blue" || decided == "red" || decided == "green") << decided;
 }
 
-TEST(PaxosSingleDecree, aRestartedAcceptorKeepsItsPromiseAndItsAcceptance) {
+TEST(PaxosSingleDecree, aRestartedAcceptorKeepsItsPromise) {
   PaxosCluster c(3, 1);
-  c.propose(1, "blue");
-  c.deliver_all();
-  ASSERT_TRUE(c.node(2).durable().acceptor.value.has_value());
-  SingleDecreeDurable before = c.node(2).durable();
+  c.partition({2, 3});
+  c.propose(3, "red");
+  deliver_only(c, [](const Message& m) { return m.type == MessageType::kPrepare; });
+  ASSERT_EQ(c.node(2).durable().acceptor.promised, (paxos::Ballot{1, 3}));
   c.crash(2);
   c.restart(2);
-  EXPECT_EQ(c.node(2).durable(), before);
-  EXPECT_EQ(c.node(2).query(), before.decided);
+  EXPECT_EQ(c.node(2).durable().acceptor.promised, (paxos::Ballot{1, 3}));
+  // Node 1's first ballot, (1,1), is below that promise: the restarted node 2 refuses it.
+  c.partition({1, 2});
+  c.propose(1, "blue");
+  auto prepare_to_2 = std::find_if(c.network().begin(), c.network().end(), [](const Message& m) {
+    return m.type == MessageType::kPrepare && m.to == 2;
+  });
+  ASSERT_NE(prepare_to_2, c.network().end());
+  EXPECT_EQ(prepare_to_2->ballot, (paxos::Ballot{1, 1}));
+  c.deliver(static_cast<size_t>(prepare_to_2 - c.network().begin()));
+  bool refused = std::any_of(c.network().begin(), c.network().end(), [](const Message& m) {
+    return m.from == 2 && m.to == 1 && m.type == MessageType::kReject && m.promised == paxos::Ballot{1, 3};
+  });
+  EXPECT_TRUE(refused) << "node 2 forgot its promise across the restart";
 }
 
 TEST(PaxosSingleDecree, aRestartedProposerNeverReusesABallot) {
   PaxosCluster c(3, 1);
   c.partition({1});  // its prepares go nowhere
   c.propose(1, "blue");
-  uint64_t used = c.node(1).durable().round;
+  uint64_t used = c.node(1).proposer().ballot().round;
   ASSERT_GT(used, 0U);
   c.crash(1);
   c.restart(1);
@@ -148,6 +215,18 @@ TEST(PaxosSingleDecree, malformedMessagesAreRefusedAndChangeNothing) {
   Message unknown = from(2, MessageType::kPrepare, {1, 2});
   unknown.type = static_cast<MessageType>(99);
   bad.push_back(unknown);
+  Message above = from(2, MessageType::kPromise, {1, 1});
+  above.accepted_ballot = {2, 3};  // above the ballot promised
+  above.value = "v";
+  bad.push_back(above);
+  bad.push_back(from(2, MessageType::kPrepare, {SingleDecreeConfig::kMaxRound, 2}));  // would overflow
+  bad.push_back(from(2, MessageType::kLearned, {5, 2}));                              // a stray ballot
+  Message stray = from(2, MessageType::kPrepare, {1, 2});
+  stray.promised = {7, 3};  // a field prepares do not carry
+  bad.push_back(stray);
+  Message half = from(2, MessageType::kPrepare, {1, 2});
+  half.accepted_ballot = {0, 3};  // half null
+  bad.push_back(half);
   Message huge = from(2, MessageType::kAccept, {1, 2});
   huge.value = std::string((size_t{1} << 20U) + 1, 'x');
   bad.push_back(huge);
@@ -194,6 +273,7 @@ struct Outcome {
 // partition), then the faults stop and the cluster must converge.
 Outcome run_random(uint64_t seed, SingleDecreeConfig base = {}, int nodes = 5, int steps = 3000) {
   PaxosCluster c(nodes, seed, base);
+  c.set_crash_before_send(2);
   Random& r = c.random();
   const char* colours[] = {"red", "green", "blue", "cyan", "magenta", "yellow"};
   for (int step = 0; step < steps && !c.violation(); ++step) {
@@ -228,6 +308,7 @@ Outcome run_random(uint64_t seed, SingleDecreeConfig base = {}, int nodes = 5, i
   Outcome out;
   if (!c.violation()) {
     c.heal();
+    c.set_crash_before_send(0);
     for (NodeId id : c.ids()) {
       if (c.crashed(id)) c.restart(id);
     }
