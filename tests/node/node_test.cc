@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,9 +25,29 @@ using kv::MapCommand;
 using kv::MapOp;
 using kv::MapResult;
 
+// The simulator's in-memory store, with a look at each Ready just before it is persisted.
+class ObservedStore final : public Storage {
+ public:
+  Status persist(const Ready& ready) override {
+    if (before_persist) before_persist(ready);
+    return inner_.persist(ready);
+  }
+  Status save_snapshot(SnapshotPtr snapshot) override { return inner_.save_snapshot(std::move(snapshot)); }
+  Index reloadable_snapshot_index() const override { return inner_.reloadable_snapshot_index(); }
+  Result<SnapshotPtr> reload_snapshot(const SnapshotMeta& meta) override {
+    return inner_.reload_snapshot(meta);
+  }
+  const DurableState& state() const { return inner_.state(); }
+
+  std::function<void(const Ready&)> before_persist;
+
+ private:
+  sim::DurableStore inner_;
+};
+
 struct Server {
   NodeId id = kNoNode;
-  sim::DurableStore store;
+  ObservedStore store;
   std::unique_ptr<kv::MapStore> map;
   std::unique_ptr<Node> node;
   uint64_t incarnation = 0;
@@ -83,6 +104,18 @@ class Harness {
       ready(message.to);
     }
   }
+  // Delivers everything in flight (and what it leads to), except that `id` only steps what reaches it:
+  // its Ready waits, so what those messages cause lands in its next Ready together with new input.
+  void deliver_all_holding_ready(NodeId id) {
+    for (int i = 0; i < 100000 && !network_.empty(); ++i) {
+      Message message = std::move(network_.front());
+      network_.pop_front();
+      if (isolated_.count(message.to) > 0) continue;
+      (void)node(message.to).step(message);
+      if (message.to != id) ready(message.to);
+    }
+  }
+  ObservedStore& store(NodeId id) { return servers_.at(id).store; }
   void tick(NodeId id) {
     node(id).tick();
     ready(id);
@@ -387,6 +420,40 @@ TEST(Node, aDurableSnapshotsBytesLeaveTheEngineAndAreReadBackForALaggingFollower
   ASSERT_NE(h.durable(3).snapshot, nullptr);
   EXPECT_FALSE(h.durable(3).snapshot->detached);
   EXPECT_EQ(h.durable(3).snapshot->data, h.durable(1).snapshot->data);
+}
+
+// An entry committed before a Ready's new entries is already durable here and on a quorum: its client
+// is answered before that Ready's persist (and its fsync), never before the entry itself was persisted.
+TEST(Node, anEntryCommittedBeforeAReadysNewOnesIsAnsweredBeforeThatPersist) {
+  Harness h;
+  h.elect(1);
+  Answer first;
+  Answer second;
+  std::vector<std::string> order;
+  h.store(1).before_persist = [&](const Ready& ready) {
+    for (const Entry& entry : ready.entries) {
+      order.push_back("persist " + std::to_string(entry.index));
+      if (entry.index == ready.entries.front().index) {
+        order.push_back(first.calls > 0 ? "first answered" : "first not answered");
+      }
+    }
+  };
+  Result<Proposal> a = h.node(1).propose(put("a", "1"), first.callback());
+  ASSERT_TRUE(a.is_ok());
+  h.ready(1);  // persists a, sends it
+  EXPECT_EQ(first.calls, 0) << "not answered before it is durable and committed";
+  // The followers take a and acknowledge; the leader steps the acknowledgements but its Ready waits,
+  // so the commit of a and the new entry b come out in one Ready.
+  h.deliver_all_holding_ready(1);
+  Result<Proposal> b = h.node(1).propose(put("b", "2"), second.callback());
+  ASSERT_TRUE(b.is_ok());
+  h.ready(1);
+  std::vector<std::string> expected = {"persist " + std::to_string(a.value().index), "first not answered",
+                                       "persist " + std::to_string(b.value().index), "first answered"};
+  EXPECT_EQ(order, expected);
+  EXPECT_EQ(first.calls, 1);
+  h.deliver_all();
+  EXPECT_EQ(second.calls, 1);
 }
 
 TEST(Node, aRestartedNodeDoesNotCompleteRequestsOfItsEarlierLife) {
