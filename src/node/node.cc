@@ -296,10 +296,12 @@ Status Node::process_ready() {
 }
 
 void Node::release_durable_snapshot() {
-  SnapshotPtr held = engine_->snapshot();
-  if (held && !held->detached && held->meta.index <= storage_.reloadable_snapshot_index()) {
-    engine_->release_snapshot_data();
+  // Once per snapshot (this runs every turn): the engine holds the one at snapshot_index_.
+  if (snapshot_index_ == released_snapshot_index_ || snapshot_index_ > storage_.reloadable_snapshot_index()) {
+    return;
   }
+  engine_->release_snapshot_data();
+  released_snapshot_index_ = snapshot_index_;
 }
 
 Status Node::send(Message message) {

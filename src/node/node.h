@@ -152,7 +152,8 @@ class Node {
   uint64_t next_request_ = 1;
   NodeId known_leader_ = kNoNode;  // as of the last Ready that said
   Index snapshot_index_ = 0;
-  std::map<uint64_t, PendingProposal> proposals_;      // by request id
+  Index released_snapshot_index_ = 0;              // the snapshot whose bytes the engine was told to let go
+  std::map<uint64_t, PendingProposal> proposals_;  // by request id
   std::multimap<Index, uint64_t> proposals_by_index_;  // proposals with a known slot
   std::map<uint64_t, PendingRead> reads_;              // by request id
   // Reads share read index requests: those that arrived in one turn are one request (its own id, the

@@ -363,18 +363,23 @@ TEST(Node, readsOfOneTurnShareOneReadIndexRequest) {
   EXPECT_EQ(at_leader, 50);
 }
 
-TEST(Node, snapshotsAreTakenEveryNEntriesAndTheLogIsCompacted) {
-  NodeOptions options;
-  options.snapshot_entries = 5;
-  Harness h(options);
-  h.elect(1);
-  for (int i = 0; i < 12; ++i) {
+// Puts k0..k{n-1} = "v" through node 1, one at a time, each answered before the next.
+void write_keys(Harness& h, int n) {
+  for (int i = 0; i < n; ++i) {
     Answer answer;
     ASSERT_TRUE(h.node(1).propose(put("k" + std::to_string(i), "v"), answer.callback()).is_ok());
     h.ready(1);
     h.deliver_all();
     EXPECT_EQ(answer.calls, 1);
   }
+}
+
+TEST(Node, snapshotsAreTakenEveryNEntriesAndTheLogIsCompacted) {
+  NodeOptions options;
+  options.snapshot_entries = 5;
+  Harness h(options);
+  h.elect(1);
+  write_keys(h, 12);
   h.round();
   for (NodeId id : {1, 2, 3}) {
     const SnapshotPtr& snapshot = h.durable(id).snapshot;
@@ -398,13 +403,7 @@ TEST(Node, aDurableSnapshotsBytesLeaveTheEngineAndAreReadBackForALaggingFollower
   Harness h(options);
   h.elect(1);
   h.isolate(3);
-  for (int i = 0; i < 12; ++i) {
-    Answer answer;
-    ASSERT_TRUE(h.node(1).propose(put("k" + std::to_string(i), "v"), answer.callback()).is_ok());
-    h.ready(1);
-    h.deliver_all();
-    EXPECT_EQ(answer.calls, 1);
-  }
+  write_keys(h, 12);
   // The leader's snapshot is durable in its store, so the engine keeps only its meta.
   SnapshotPtr held = h.node(1).engine().snapshot();
   ASSERT_NE(held, nullptr);
