@@ -44,10 +44,6 @@ SingleDecree::SingleDecree(const SingleDecreeConfig& config, const SingleDecreeD
   if (durable_.decided) learned_by_.insert(config_.id);
 }
 
-uint64_t SingleDecree::highest_round_seen() const {
-  return std::max({seen_round_, acceptor_.state().promised.round, proposer_.highest_refusal().round});
-}
-
 // ---- Inputs -------------------------------------------------------------------------------------------
 
 Status SingleDecree::propose(std::string value) {
@@ -250,7 +246,7 @@ void SingleDecree::start_ballot() {
   SYNOD_ASSERT(wanted_.has_value() && !durable_.decided);
   // Above every ballot seen. The prepare to this node's own acceptor, handled below, makes a promise of
   // at least this ballot durable in the same Ready as the prepares to the peers.
-  Ballot ballot{highest_round_seen() + 1, config_.id};
+  Ballot ballot{seen_round_ + 1, config_.id};
   ballot_started_ = ticks_;
   retry_at_ = 0;
   std::vector<Message> prepares = proposer_.start(ballot, *wanted_);

@@ -103,7 +103,6 @@ class SingleDecree {
   void learn(const std::string& value);
   void send_decided(NodeId to);
   Status validate(const Message& message) const;
-  uint64_t highest_round_seen() const;
 
   SingleDecreeConfig config_;
   SingleDecreeDurable durable_;
@@ -116,8 +115,10 @@ class SingleDecree {
   uint64_t ballot_started_ = 0;        // tick of the current ballot's start
   uint64_t retry_at_ = 0;              // tick of the next ballot while idle (0: none scheduled)
   int backoff_window_ = 0;
-  uint64_t seen_round_ = 0;  // the highest round in any ballot this node has seen
-  uint64_t heard_at_ = 0;    // tick of the last message handled (for finishing an orphaned value)
+  // The highest round in any ballot this node has seen, its own acceptor's promise included (every
+  // message it handles, its own prepares too, passes through handle()).
+  uint64_t seen_round_ = 0;
+  uint64_t heard_at_ = 0;  // tick of the last message handled (for finishing an orphaned value)
   std::set<NodeId> learned_by_;
   uint64_t resend_at_ = 0;
   std::vector<Message> outbox_;

@@ -138,10 +138,7 @@ void PaxosCluster::handle_ready(NodeId id) {
 // A ballot accepted by a majority chose its value: whatever happens next, no other value may be chosen.
 void PaxosCluster::record_acceptance(NodeId id, const AcceptorState& state) {
   if (state.accepted.is_null()) return;
-  auto& [by, value] = accepted_[state.accepted];
-  if (value && *value != *state.value)
-    violation_ = "two values accepted at ballot " + state.accepted.to_string();
-  value = state.value;
+  std::set<NodeId>& by = accepted_[state.accepted];
   if (by.insert(id).second && by.size() == ids_.size() / 2 + 1) {
     note("\"" + *state.value + "\" is chosen: a majority accepted it at ballot " +
          state.accepted.to_string());

@@ -77,7 +77,7 @@ class PaxosCluster {
   std::vector<paxos::Message> network_;
   std::set<NodeId> side_;
   std::set<NodeId> crashed_;
-  std::map<paxos::Ballot, std::pair<std::set<NodeId>, std::optional<std::string>>> accepted_;
+  std::map<paxos::Ballot, std::set<NodeId>> accepted_;  // who accepted at each ballot (one value each)
   std::optional<std::string> learned_;
   std::optional<std::string> chosen_;
   std::optional<std::string> violation_;
