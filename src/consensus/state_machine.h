@@ -2,6 +2,8 @@
 // node/node.h) and hands the application its command; the result goes back to whoever proposed it.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -9,6 +11,22 @@
 #include "consensus/types.h"
 
 namespace synod {
+
+// A snapshot being encoded a slice at a time, so that a large state machine never holds the node loop
+// for the whole encoding: the node writes one slice per turn and applies entries in between. The
+// snapshot is of the state when it began, whatever is applied meanwhile. Destroying the writer
+// abandons it.
+class SnapshotWriter {
+ public:
+  virtual ~SnapshotWriter() = default;
+  // The applied index the snapshot holds: the state machine's when the writer began.
+  virtual Index index() const = 0;
+  // Encodes about `budget` more bytes; returns whether the snapshot is whole.
+  virtual bool write_some(size_t budget) = 0;
+  // The whole snapshot, once write_some() returned true; byte for byte what snapshot() would have
+  // returned when the writer began. Call it once.
+  virtual std::string take() = 0;
+};
 
 class StateMachine {
  public:
@@ -24,6 +42,8 @@ class StateMachine {
   // returns an error and leaves the state as it was.
   virtual std::string snapshot() const = 0;
   virtual Status restore(std::string_view data) = 0;
+  // A snapshot of the state now, encoded while apply() goes on. The default encodes it at once.
+  virtual std::unique_ptr<SnapshotWriter> begin_snapshot();
 };
 
 }  // namespace synod

@@ -1,6 +1,8 @@
 #include "kv/mvcc_key_index.h"
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <utility>
 
 #include "base/assert.h"
@@ -158,19 +160,40 @@ size_t KeyIndex::approximate_bytes() const {
 }
 
 void KeyIndex::encode(ByteWriter& out) const {
-  out.put_varint(keys_.size());
-  for (const auto& [key, history] : keys_) {
-    out.put_string(key);
-    out.put_varint(history.size());
-    for (const KeyRecord& record : history) {
-      out.put_varint(static_cast<uint64_t>(record.revision.main));
-      out.put_varint(static_cast<uint64_t>(record.revision.sub));
-      out.put_varint(static_cast<uint64_t>(record.create_revision));
-      out.put_varint(static_cast<uint64_t>(record.version));
-      out.put_varint(static_cast<uint64_t>(record.lease));
-      out.put_string(record.value);
+  encode_key_count(out);
+  EncodeCursor cursor;
+  encode_slice(out, std::numeric_limits<int64_t>::max(), cursor, std::numeric_limits<size_t>::max());
+  SYNOD_ASSERT(cursor.done);
+}
+
+void KeyIndex::encode_slice(ByteWriter& out, int64_t upto, EncodeCursor& cursor, size_t budget) const {
+  SYNOD_ASSERT(!cursor.done);
+  // By key, not by iterator: later writes insert keys, and a position by key survives them.
+  auto it = cursor.started ? keys_.upper_bound(cursor.last_key) : keys_.begin();
+  size_t start = out.size();
+  for (; it != keys_.end(); ++it) {
+    const History& history = it->second;
+    auto end = std::partition_point(history.begin(), history.end(),
+                                    [upto](const KeyRecord& record) { return record.revision.main <= upto; });
+    if (end == history.begin()) continue;  // created after `upto`
+    out.put_string(it->first);
+    out.put_varint(static_cast<uint64_t>(end - history.begin()));
+    for (auto record = history.begin(); record != end; ++record) {
+      out.put_varint(static_cast<uint64_t>(record->revision.main));
+      out.put_varint(static_cast<uint64_t>(record->revision.sub));
+      out.put_varint(static_cast<uint64_t>(record->create_revision));
+      out.put_varint(static_cast<uint64_t>(record->version));
+      out.put_varint(static_cast<uint64_t>(record->lease));
+      out.put_string(record->value);
+    }
+    if (out.size() - start >= budget) {
+      cursor.last_key = it->first;
+      cursor.started = true;
+      if (std::next(it) == keys_.end()) cursor.done = true;
+      return;
     }
   }
+  cursor.done = true;
 }
 
 Status KeyIndex::decode(ByteReader& in, int64_t max_revision) {

@@ -99,6 +99,20 @@ class KeyIndex {
 
   // Deterministic: keys in order, each with its records oldest first.
   void encode(ByteWriter& out) const;
+
+  // The same encoding a slice at a time, of the index as it was at revision `upto` while later writes
+  // go on (kv/mvcc_snapshot_writer.h). Sound as long as no record at or below `upto` is dropped, which
+  // only compaction does: such records are then a fixed prefix of each key's history, and a key that
+  // has none was created later and is left out.
+  struct EncodeCursor {
+    std::string last_key;  // the last key written, once `started`
+    bool started = false;
+    bool done = false;
+  };
+  // The count encode() starts with. Call it when no record is above `upto` yet.
+  void encode_key_count(ByteWriter& out) const { out.put_varint(keys_.size()); }
+  // Writes the keys after the cursor until about `budget` bytes were added or the index ends (`done`).
+  void encode_slice(ByteWriter& out, int64_t upto, EncodeCursor& cursor, size_t budget) const;
   // Fills an empty index from what encode() wrote. Every invariant the index relies on is checked
   // (records in order, no revision above `max_revision`, versions and create revisions consistent), so
   // a bad snapshot is refused here rather than tripping an assertion later.

@@ -7,6 +7,7 @@
 #include "base/bytes.h"
 #include "kv/mvcc_codec.h"
 #include "kv/mvcc_errors.h"
+#include "kv/mvcc_snapshot_writer.h"
 
 namespace synod::kv {
 namespace {
@@ -255,6 +256,7 @@ Result<etcdserverpb::TxnResponse> MvccStore::txn(Write& write, const etcdserverp
 Result<etcdserverpb::CompactionResponse> MvccStore::compact(const etcdserverpb::CompactionRequest& request) {
   if (request.revision() <= compact_revision_) return compacted_error();
   if (request.revision() > revision_) return future_revision_error();
+  finish_snapshot_writer();
   index_.compact(request.revision());
   compact_revision_ = request.revision();
   etcdserverpb::CompactionResponse response;
@@ -375,25 +377,46 @@ void MvccStore::reattach_leases(const Write& write) {
   }
 }
 
+MvccStore::~MvccStore() {
+  if (writer_ != nullptr) writer_->store_ = nullptr;
+}
+
 std::string MvccStore::snapshot() const {
   ByteWriter out;
   // The key index's estimate (its in-memory size) bounds its encoding; leases and the rest are small.
   out.reserve(index_.approximate_bytes() + 4096);
+  encode_snapshot_head(out);
+  index_.encode(out);
+  encode_snapshot_tail(out);
+  return std::move(out).take();
+}
+
+std::unique_ptr<SnapshotWriter> MvccStore::begin_snapshot() {
+  return std::make_unique<MvccSnapshotWriter>(*this);
+}
+
+void MvccStore::encode_snapshot_head(ByteWriter& out) const {
   out.put_string(kSnapshotMagic);
   out.put_varint(applied_index_);
   out.put_varint(static_cast<uint64_t>(revision_));
   out.put_varint(static_cast<uint64_t>(compact_revision_));
-  index_.encode(out);
+}
+
+void MvccStore::encode_snapshot_tail(ByteWriter& out) const {
   leases_.encode(out);
   alarms_.encode(out);
   members_.encode(out);
-  return std::move(out).take();
+}
+
+void MvccStore::finish_snapshot_writer() {
+  if (writer_ != nullptr) writer_->finish();
 }
 
 Status MvccStore::restore(std::string_view data) {
   MvccStore restored(options_);
   Status status = restored.decode_snapshot(data);
   if (!status.is_ok()) return Status(ErrorCode::kCorruption, "mvcc snapshot: " + status.message());
+  finish_snapshot_writer();
   // Field by field: the options stay as configured (and other threads may read them).
   applied_index_ = restored.applied_index_;
   revision_ = restored.revision_;

@@ -40,6 +40,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -57,6 +58,7 @@
 namespace synod::kv {
 
 class MvccStore;
+class MvccSnapshotWriter;
 
 // Sees the writes the store applies, on the applying thread (the node loop), so it must be quick: watches
 // (kv/watch_hub.h).
@@ -80,6 +82,9 @@ class MvccStore final : public StateMachine {
  public:
   MvccStore() = default;
   explicit MvccStore(MvccOptions options) : options_(options) {}
+  ~MvccStore() override;
+  MvccStore(const MvccStore&) = delete;
+  MvccStore& operator=(const MvccStore&) = delete;
 
   // `command` is a kv/mvcc_codec.h command; the result is its encoded CommandResult, an error for bytes
   // that are not a command.
@@ -87,6 +92,8 @@ class MvccStore final : public StateMachine {
   Index applied_index() const override { return applied_index_; }
   std::string snapshot() const override;
   Status restore(std::string_view data) override;
+  // Encoded a slice at a time while writes go on (kv/mvcc_snapshot_writer.h).
+  std::unique_ptr<SnapshotWriter> begin_snapshot() override;
   // The same snapshot with another applied index: restoring a backup into a new cluster, whose log
   // starts afresh (server/restore.h). Fails as restore() does on bytes that are not a snapshot.
   static Result<std::string> rebase_snapshot(std::string_view data, Index applied_index);
@@ -173,7 +180,13 @@ class MvccStore final : public StateMachine {
   void publish();
   synodpb::MemberAttributes publish_member(const synodpb::MemberAttributes& request);
 
+  // A snapshot is its head (magic, applied index, revisions), the key index, then its tail (leases,
+  // alarms, members).
+  void encode_snapshot_head(ByteWriter& out) const;
+  void encode_snapshot_tail(ByteWriter& out) const;
   Status decode_snapshot(std::string_view data);
+  // Before a change a snapshot in progress could not skip (a compaction, a restore).
+  void finish_snapshot_writer();
 
   const MvccOptions options_;
   Index applied_index_ = 0;
@@ -189,6 +202,8 @@ class MvccStore final : public StateMachine {
   std::atomic<bool> published_nospace_{false};
   LeaseObserver* lease_observer_ = nullptr;
   WriteObserver* write_observer_ = nullptr;
+  friend class MvccSnapshotWriter;
+  MvccSnapshotWriter* writer_ = nullptr;  // the snapshot in progress, if any
 };
 
 }  // namespace synod::kv

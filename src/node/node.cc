@@ -125,6 +125,8 @@ void Node::apply(const Entry& entry) {
 
 Status Node::install_snapshot(const Snapshot& snapshot) {
   SYNOD_ASSERT_MSG(!snapshot.detached, "a snapshot to install carries its bytes (the core refuses others)");
+  // One of our own in progress is older than the leader's, and would only be refused by the engine.
+  snapshot_writer_.reset();
   Status restored = state_machine_.restore(snapshot.data);
   if (!restored.is_ok()) {
     // The leader's application wrote it, so the two disagree on the format or it was damaged on the
@@ -321,18 +323,27 @@ Status Node::send(Message message) {
 }
 
 Status Node::maybe_snapshot() {
-  Index applied = state_machine_.applied_index();
-  if (options_.snapshot_entries == 0 || applied < snapshot_index_ + options_.snapshot_entries) {
-    return Status::ok();
+  if (snapshot_writer_ == nullptr) {
+    Index applied = state_machine_.applied_index();
+    if (options_.snapshot_entries == 0 || applied < snapshot_index_ + options_.snapshot_entries) {
+      return Status::ok();
+    }
+    snapshot_writer_ = state_machine_.begin_snapshot();
   }
-  std::optional<Term> term = engine_->term_at(applied);
+  size_t budget =
+      options_.snapshot_slice_bytes == 0 ? std::numeric_limits<size_t>::max() : options_.snapshot_slice_bytes;
+  if (!snapshot_writer_->write_some(budget)) return Status::ok();
+  std::unique_ptr<SnapshotWriter> writer = std::move(snapshot_writer_);
+  Index index = writer->index();
+  std::optional<Term> term = engine_->term_at(index);
+  // Not compactable (e.g. the engine has not caught up): begin again after the next apply.
   if (!term) return Status::ok();
-  Status compacted = engine_->compact(applied, state_machine_.snapshot());
-  if (!compacted.is_ok()) return Status::ok();  // e.g. the engine has not caught up: try after the next apply
-  snapshot_index_ = applied;
+  Status compacted = engine_->compact(index, writer->take());
+  if (!compacted.is_ok()) return Status::ok();
+  snapshot_index_ = index;
   // The engine's copy is the one made durable: a store's snapshot can be hundreds of megabytes.
   SnapshotPtr snapshot = engine_->snapshot();
-  SYNOD_ASSERT(snapshot != nullptr && snapshot->meta.index == applied && snapshot->meta.term == *term);
+  SYNOD_ASSERT(snapshot != nullptr && snapshot->meta.index == index && snapshot->meta.term == *term);
   return storage_.save_snapshot(std::move(snapshot));
 }
 

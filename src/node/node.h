@@ -11,10 +11,12 @@
 //     fails with kTimedOut (it may still take effect).
 //   - linearizable reads: read() asks the engine for a read index (Raft thesis, section 6.4) and
 //     completes once the state machine has applied up to it; the caller then reads its state machine.
-//   - snapshots: after `snapshot_entries` applied entries, the state machine is snapshotted, saved to
-//     storage and the engine's log is compacted. Once storage holds a snapshot durably and can read it
-//     back, the engine lets its bytes go (memory then holds the state machine once, not twice), and
-//     the rare message that sends it to a lagging follower is refilled from storage.
+//   - snapshots: after `snapshot_entries` applied entries, the state machine begins a snapshot, which
+//     the node encodes a slice per turn (`snapshot_slice_bytes`) while it goes on applying; once whole
+//     it is saved to storage and the engine's log is compacted up to the index it began at. Once
+//     storage holds a snapshot durably and can read it back, the engine lets its bytes go (memory then
+//     holds the state machine once, not twice), and the rare message that sends it to a lagging
+//     follower is refilled from storage.
 //
 // Callbacks run from tick(), process_ready() and fail_pending(), after the engine's Ready has been
 // handled. They may call propose() and read(), but must not destroy the node.
@@ -61,6 +63,9 @@ struct NodeOptions {
   uint64_t incarnation = 0;
   // Snapshot and compact after this many applied entries since the last snapshot (0: never).
   uint64_t snapshot_entries = 10'000;
+  // How much of a snapshot to encode per turn: about 1 ms of work. Every turn of a loop that waits for
+  // input has to wait less while a snapshot is in progress (snapshot_in_progress()).
+  size_t snapshot_slice_bytes = 1 << 20;
   // Pending proposals and reads give up (kTimedOut) after this many ticks.
   uint64_t request_timeout_ticks = 100;
 #if SYNOD_BUG_INJECTION
@@ -109,6 +114,8 @@ class Node {
   Index applied_index() const { return state_machine_.applied_index(); }
   size_t pending_proposals() const { return proposals_.size(); }
   size_t pending_reads() const { return reads_.size(); }
+  // Whether a snapshot is being encoded: the owner should call process_ready() again soon, input or not.
+  bool snapshot_in_progress() const { return snapshot_writer_ != nullptr; }
 
  private:
   struct PendingProposal {
@@ -152,8 +159,9 @@ class Node {
   uint64_t next_request_ = 1;
   NodeId known_leader_ = kNoNode;  // as of the last Ready that said
   Index snapshot_index_ = 0;
-  Index released_snapshot_index_ = 0;              // the snapshot whose bytes the engine was told to let go
-  std::map<uint64_t, PendingProposal> proposals_;  // by request id
+  std::unique_ptr<SnapshotWriter> snapshot_writer_;  // the snapshot being encoded, if any
+  Index released_snapshot_index_ = 0;                // the snapshot whose bytes the engine was told to let go
+  std::map<uint64_t, PendingProposal> proposals_;    // by request id
   std::multimap<Index, uint64_t> proposals_by_index_;  // proposals with a known slot
   std::map<uint64_t, PendingRead> reads_;              // by request id
   // Reads share read index requests: those that arrived in one turn are one request (its own id, the

@@ -131,8 +131,10 @@ void NodeRunner::run() {
   while (true) {
     std::deque<Input> batch;
     {
+      // A snapshot in progress is encoded a slice per turn: the loop then only picks up what is queued.
+      bool busy = node_->snapshot_in_progress();
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_until(lock, next_tick, [this] { return stopping_ || !inbox_.empty(); });
+      wake_.wait_until(lock, next_tick, [this, busy] { return busy || stopping_ || !inbox_.empty(); });
       if (stopping_) break;
       batch.swap(inbox_);
     }

@@ -45,10 +45,65 @@ class ObservedStore final : public Storage {
   sim::DurableStore inner_;
 };
 
+// The map with snapshots handed out `budget` bytes per slice, as a large store's are: the node must
+// keep applying between slices and compact at the index the snapshot began at. While `stall` is set a
+// snapshot never finishes.
+class SlicedMap final : public StateMachine {
+ public:
+  explicit SlicedMap(kv::MapStore& map) : map_(map) {}
+  std::string apply(const Entry& entry, std::string_view command) override {
+    return map_.apply(entry, command);
+  }
+  Index applied_index() const override { return map_.applied_index(); }
+  std::string snapshot() const override { return map_.snapshot(); }
+  Status restore(std::string_view data) override { return map_.restore(data); }
+  std::unique_ptr<SnapshotWriter> begin_snapshot() override {
+    began.push_back(applied_index());
+    return std::make_unique<Writer>(*this, applied_index(), map_.snapshot());
+  }
+
+  std::vector<Index> began;           // the applied index at each snapshot's start
+  std::vector<Index> applied_during;  // per finished snapshot: the index applied when it finished
+  int slices = 0;
+  int abandoned = 0;
+  bool stall = false;
+
+ private:
+  class Writer final : public SnapshotWriter {
+   public:
+    Writer(SlicedMap& owner, Index index, std::string data)
+        : owner_(owner), index_(index), data_(std::move(data)) {}
+    ~Writer() override {
+      if (!taken_) ++owner_.abandoned;
+    }
+    Index index() const override { return index_; }
+    bool write_some(size_t budget) override {
+      ++owner_.slices;
+      if (!owner_.stall) written_ += budget;
+      return written_ >= data_.size();
+    }
+    std::string take() override {
+      taken_ = true;
+      owner_.applied_during.push_back(owner_.applied_index());
+      return std::move(data_);
+    }
+
+   private:
+    SlicedMap& owner_;
+    Index index_;
+    std::string data_;
+    size_t written_ = 0;
+    bool taken_ = false;
+  };
+
+  kv::MapStore& map_;
+};
+
 struct Server {
   NodeId id = kNoNode;
   ObservedStore store;
   std::unique_ptr<kv::MapStore> map;
+  std::unique_ptr<SlicedMap> sliced;  // between the node and the map when the harness slices snapshots
   std::unique_ptr<Node> node;
   uint64_t incarnation = 0;
 };
@@ -56,7 +111,8 @@ struct Server {
 // Three nodes on an in-memory network delivered by hand.
 class Harness {
  public:
-  explicit Harness(NodeOptions options = {}) : options_(std::move(options)) {
+  explicit Harness(NodeOptions options = {}, bool sliced = false)
+      : options_(std::move(options)), sliced_(sliced) {
     for (NodeId id : ids_) {
       servers_[id].id = id;
       start(id);
@@ -65,6 +121,7 @@ class Harness {
 
   Node& node(NodeId id) { return *servers_.at(id).node; }
   kv::MapStore& map(NodeId id) { return *servers_.at(id).map; }
+  SlicedMap& sliced(NodeId id) { return *servers_.at(id).sliced; }
   const DurableState& durable(NodeId id) { return servers_.at(id).store.state(); }
 
   void start(NodeId id) {
@@ -81,7 +138,12 @@ class Harness {
     options.id = id;
     options.voters = ids_;
     options.incarnation = ++server.incarnation;
-    server.node = std::make_unique<Node>(options, std::move(engine).value(), *server.map, server.store,
+    StateMachine* state_machine = server.map.get();
+    if (sliced_) {
+      server.sliced = std::make_unique<SlicedMap>(*server.map);
+      state_machine = server.sliced.get();
+    }
+    server.node = std::make_unique<Node>(options, std::move(engine).value(), *state_machine, server.store,
                                          [this](Message&& m) { send(std::move(m)); });
   }
   void restart(NodeId id) {
@@ -164,6 +226,7 @@ class Harness {
 
  private:
   NodeOptions options_;
+  bool sliced_ = false;
   std::vector<NodeId> ids_{1, 2, 3};
   std::map<NodeId, Server> servers_;
   std::deque<Message> network_;
@@ -419,6 +482,71 @@ TEST(Node, aDurableSnapshotsBytesLeaveTheEngineAndAreReadBackForALaggingFollower
   ASSERT_NE(h.durable(3).snapshot, nullptr);
   EXPECT_FALSE(h.durable(3).snapshot->detached);
   EXPECT_EQ(h.durable(3).snapshot->data, h.durable(1).snapshot->data);
+}
+
+TEST(Node, aSnapshotIsWrittenASlicePerTurnWhileEntriesApplyAndCompactsAtItsStart) {
+  NodeOptions options;
+  options.snapshot_entries = 5;
+  options.snapshot_slice_bytes = 2;
+  Harness h(options, /*sliced=*/true);
+  h.elect(1);
+  write_keys(h, 6);
+  ASSERT_EQ(h.sliced(1).began.size(), 1U);
+  EXPECT_TRUE(h.node(1).snapshot_in_progress());
+  EXPECT_EQ(h.durable(1).snapshot, nullptr) << "not whole yet";
+  // Each turn writes one slice; entries keep applying meanwhile.
+  for (int i = 0; i < 200 && h.node(1).snapshot_in_progress(); ++i) h.round();
+  ASSERT_FALSE(h.node(1).snapshot_in_progress());
+  write_keys(h, 2);
+  SlicedMap& leader = h.sliced(1);
+  Index began = leader.began.front();
+  EXPECT_GT(leader.slices, 10);
+  ASSERT_FALSE(leader.applied_during.empty());
+  EXPECT_GT(leader.applied_during.front(), began) << "entries applied while it was written";
+  // Saved and compacted at the index it began at, holding the state of then.
+  const SnapshotPtr& snapshot = h.durable(1).snapshot;
+  ASSERT_NE(snapshot, nullptr);
+  EXPECT_EQ(snapshot->meta.index, began);
+  EXPECT_EQ(h.node(1).status().snapshot_index, began);
+  kv::MapStore restored;
+  ASSERT_TRUE(restored.restore(snapshot->data).is_ok());
+  EXPECT_EQ(restored.applied_index(), began);
+  EXPECT_EQ(restored.get("k0"), "v");
+  EXPECT_EQ(restored.get("k5"), std::nullopt) << "written after the start";
+  // A restart comes back from it and the log after it.
+  h.restart(1);
+  h.elect_among_connected();
+  h.round();
+  EXPECT_EQ(h.map(1).get("k5"), "v");
+  EXPECT_EQ(h.map(1).chain_hash(), h.map(2).chain_hash());
+}
+
+TEST(Node, aSnapshotFromTheLeaderAbandonsTheOneInProgress) {
+  NodeOptions options;
+  options.snapshot_entries = 5;
+  Harness h(options, /*sliced=*/true);
+  h.elect(1);
+  h.sliced(3).stall = true;
+  write_keys(h, 6);
+  ASSERT_TRUE(h.node(3).snapshot_in_progress());
+  // Node 3 falls behind the leader's compaction, so the leader sends its snapshot.
+  h.isolate(3);
+  write_keys(h, 12);
+  ASSERT_GT(h.node(1).status().snapshot_index, h.sliced(3).began.front());
+  h.heal();
+  for (int i = 0; i < 5; ++i) h.round();
+  EXPECT_EQ(h.map(3).get("k11"), "v");
+  EXPECT_FALSE(h.node(3).snapshot_in_progress());
+  EXPECT_EQ(h.sliced(3).abandoned, 1);
+  EXPECT_EQ(h.node(3).status().snapshot_index, h.durable(1).snapshot->meta.index);
+  // It snapshots again on its own once it may.
+  h.sliced(3).stall = false;
+  write_keys(h, 6);
+  for (int i = 0; i < 5; ++i) h.round();
+  EXPECT_GE(h.sliced(3).began.size(), 2U);
+  EXPECT_EQ(h.sliced(3).abandoned, 1);
+  EXPECT_FALSE(h.node(3).snapshot_in_progress());
+  EXPECT_EQ(h.durable(3).snapshot->meta.index, h.sliced(3).began.back());
 }
 
 // An entry committed before a Ready's new entries is already durable here and on a quorum: its client
