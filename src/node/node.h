@@ -65,7 +65,7 @@ struct NodeOptions {
   uint64_t snapshot_entries = 10'000;
   // How much of a snapshot to encode per turn: about 1 ms of work. Every turn of a loop that waits for
   // input has to wait less while a snapshot is in progress (snapshot_in_progress()).
-  size_t snapshot_slice_bytes = 1 << 20;
+  size_t snapshot_slice_bytes = size_t{1} << 20U;
   // Pending proposals and reads give up (kTimedOut) after this many ticks.
   uint64_t request_timeout_ticks = 100;
 #if SYNOD_BUG_INJECTION
