@@ -11,7 +11,9 @@
 #include <string>
 
 #include "check/sim_run.h"
+#include "paxos/multi_config.h"
 #include "raft/config.h"
+#include "sim/paxos_engine.h"
 #include "sim/raft_engine.h"
 #include "sim/simulator.h"
 
@@ -20,7 +22,7 @@ namespace {
 void usage(std::ostream& out) {
   out << "usage: synod-sim [--seed N | --seeds A-B] [--nodes N] [--faults LIST] [--seconds S] [--ops N]\n"
          "                 [--clients N] [--keys N] [--history FILE] [--trace FILE] [--check-timeout S]\n"
-         "                 [--engine raft]"
+         "                 [--engine raft|paxos]"
 #if SYNOD_BUG_INJECTION
          " [--bug NAME]"
 #endif
@@ -35,7 +37,8 @@ void usage(std::ostream& out) {
          "  --trace          write every event of the (single) run to FILE\n"
          "  --check-timeout  give the linearizability check this long per run (default 60 s)\n"
 #if SYNOD_BUG_INJECTION
-         "  --bug            inject a node glue bug: serve-reads-locally, skip-apply-wait\n"
+         "  --bug            inject a bug: serve-reads-locally, skip-apply-wait (node glue); with --engine\n"
+         "                   paxos also accept-below-promise, ignore-highest-accepted, skip-hole-filling\n"
 #endif
       ;
 }
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
   std::string trace_file;
   std::string history_file;
   std::string bug;
+  std::string engine = "raft";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -113,13 +117,16 @@ int main(int argc, char** argv) {
     } else if (arg == "--history") {
       history_file = value();
     } else if (arg == "--engine") {
-      std::string engine = value();
-      if (engine != "raft") bad_usage("engine '" + engine + "' is not available yet (only raft)");
+      engine = value();
+      if (engine != "raft" && engine != "paxos") bad_usage("unknown engine '" + engine + "' (raft, paxos)");
 #if SYNOD_BUG_INJECTION
     } else if (arg == "--bug") {
       bug = value();
-      if (bug != "serve-reads-locally" && bug != "skip-apply-wait") {
-        bad_usage("unknown bug '" + bug + "' (serve-reads-locally, skip-apply-wait)");
+      if (bug != "serve-reads-locally" && bug != "skip-apply-wait" && bug != "accept-below-promise" &&
+          bug != "ignore-highest-accepted" && bug != "skip-hole-filling") {
+        bad_usage("unknown bug '" + bug +
+                  "' (serve-reads-locally, skip-apply-wait, accept-below-promise, ignore-highest-accepted, "
+                  "skip-hole-filling)");
       }
 #endif
     } else {
@@ -137,13 +144,31 @@ int main(int argc, char** argv) {
   std::string replay = " --nodes " + std::to_string(nodes) + " --faults " + faults.value().to_string() +
                        " --seconds " + std::to_string(seconds) + " --clients " + std::to_string(clients) +
                        " --keys " + std::to_string(keys) + (ops != 0 ? " --ops " + std::to_string(ops) : "") +
-                       (bug.empty() ? "" : " --bug " + bug);
+                       (bug.empty() ? "" : " --bug " + bug) + (engine == "raft" ? "" : " --engine " + engine);
+  if (engine == "raft" &&
+      (bug == "accept-below-promise" || bug == "ignore-highest-accepted" || bug == "skip-hole-filling")) {
+    bad_usage("--bug " + bug + " needs --engine paxos");
+  }
   synod::raft::Config config;
+  synod::paxos::MultiPaxosConfig paxos_config;
+#if SYNOD_BUG_INJECTION
+  paxos_config.bugs.accept_below_promise = bug == "accept-below-promise";
+  paxos_config.bugs.ignore_highest_accepted = bug == "ignore-highest-accepted";
+  paxos_config.bugs.skip_hole_filling = bug == "skip-hole-filling";
+#endif
+  bool paxos = engine == "paxos";
+  synod::sim::EngineFactory factory =
+      paxos ? synod::sim::multi_paxos_engine_factory(paxos_config) : synod::sim::raft_engine_factory(config);
+  synod::check::Protocol protocol =
+      paxos ? synod::check::Protocol::kMultiPaxos : synod::check::Protocol::kRaft;
   synod::check::CheckOptions check_options;
   check_options.timeout = std::chrono::seconds(check_timeout_s);
   uint64_t failures = 0;
   uint64_t events = 0;
   uint64_t operations = 0;
+  uint64_t committed = 0;
+  uint64_t messages = 0;
+  uint64_t syncs = 0;
   auto started = std::chrono::steady_clock::now();
   for (uint64_t seed = first; seed <= last; ++seed) {
     synod::sim::SimulatorOptions options;
@@ -159,11 +184,13 @@ int main(int argc, char** argv) {
     options.bugs.serve_reads_locally = bug == "serve-reads-locally";
     options.bugs.skip_apply_wait = bug == "skip-apply-wait";
 #endif
-    synod::check::SimRun run =
-        synod::check::run_checked(options, synod::sim::raft_engine_factory(config), check_options);
+    synod::check::SimRun run = synod::check::run_checked(options, factory, check_options, protocol);
     const synod::sim::SimulatorResult& result = run.result;
     events += result.events;
     operations += result.history.size();
+    committed += result.committed;
+    messages += result.messages;
+    syncs += result.syncs;
     if (!trace_file.empty()) {
       std::ofstream out(trace_file);
       for (const std::string& line : run.trace) out << line << '\n';
@@ -199,7 +226,12 @@ int main(int argc, char** argv) {
               << static_cast<uint64_t>(static_cast<double>(events) / std::max(elapsed_s, 1e-9))
               << " events/s, "
               << static_cast<uint64_t>(static_cast<double>(last - first + 1) * 60 / std::max(elapsed_s, 1e-9))
-              << " seeds/min)\n";
+              << " seeds/min)\n"
+              << "per committed entry: "
+              << static_cast<double>(messages) / static_cast<double>(std::max<uint64_t>(committed, 1))
+              << " messages, "
+              << static_cast<double>(syncs) / static_cast<double>(std::max<uint64_t>(committed, 1))
+              << " syncs (" << committed << " entries committed, cluster-wide counts)\n";
   }
   return failures == 0 ? 0 : 1;
 }

@@ -10,6 +10,11 @@ uint64_t entry_content_hash(const Entry& entry) {
   return hash_bytes(entry.data, (entry.term * 31U) ^ static_cast<uint64_t>(entry.type));
 }
 
+// What a slot holds, whatever ballot it was accepted at.
+uint64_t entry_value_hash(const Entry& entry) {
+  return hash_bytes(entry.data, static_cast<uint64_t>(entry.type));
+}
+
 void InvariantChecker::fail(const std::string& what) {
   if (!violation_.empty()) return;
   std::ostringstream out;
@@ -92,6 +97,7 @@ void InvariantChecker::check_node(const sim::ClusterView& cluster, NodeId id) {
 
   // Log matching, by induction: each (index, term) must always name the same content and the same
   // previous term, so equal (index, term) pairs imply equal prefixes.
+  bool paxos = protocol_ == Protocol::kMultiPaxos;
   std::optional<Term> previous = engine.term_at(status.first_index - 1);
   for (Index index = status.first_index; index <= status.last_index; ++index) {
     std::optional<Entry> entry = engine.entry_at(index);
@@ -99,21 +105,38 @@ void InvariantChecker::check_node(const sim::ClusterView& cluster, NodeId id) {
       fail("log: " + who + " has a hole at index " + std::to_string(index));
       return;
     }
-    EntryFacts here{entry_content_hash(*entry), previous.value_or(0)};
-    auto [it, inserted] = entries_.emplace(std::make_pair(index, entry->term), here);
-    if (!inserted && (it->second.content_hash != here.content_hash ||
-                      (previous && it->second.previous_term != here.previous_term))) {
-      fail("log matching: " + who + " holds a different entry (or prefix) at index " + std::to_string(index) +
-           " term " + std::to_string(entry->term) + " than another node");
+    if (entry->type == EntryType::kVacant) {
+      if (!paxos) fail("log: " + who + " holds a vacant slot at index " + std::to_string(index));
+      if (index <= status.commit)
+        fail("log: " + who + " counts vacant slot " + std::to_string(index) + " chosen");
+      continue;
     }
-    if (previous && entry->term < *previous) fail("log: terms decrease in " + who + "'s log");
+    uint64_t content = paxos ? entry_value_hash(*entry) : entry_content_hash(*entry);
+    if (paxos) {
+      // One value per (slot, ballot); nothing is claimed about the slots before it.
+      auto [it, inserted] = entries_.emplace(std::make_pair(index, entry->term), EntryFacts{content, 0});
+      if (!inserted && it->second.content_hash != content) {
+        fail("one value per ballot: " + who + " holds a different value at slot " + std::to_string(index) +
+             " ballot " + std::to_string(entry->term) + " than another node");
+      }
+    } else {
+      EntryFacts here{content, previous.value_or(0)};
+      auto [it, inserted] = entries_.emplace(std::make_pair(index, entry->term), here);
+      if (!inserted && (it->second.content_hash != here.content_hash ||
+                        (previous && it->second.previous_term != here.previous_term))) {
+        fail("log matching: " + who + " holds a different entry (or prefix) at index " +
+             std::to_string(index) + " term " + std::to_string(entry->term) + " than another node");
+      }
+      if (previous && entry->term < *previous) fail("log: terms decrease in " + who + "'s log");
+    }
     previous = entry->term;
 
     if (index <= status.commit) {
-      auto [committed, fresh] =
-          committed_.emplace(index, CommittedFacts{entry->term, here.content_hash, status.term});
+      auto [committed, fresh] = committed_.emplace(index, CommittedFacts{entry->term, content, status.term});
+      // Raft: the same entry, term included. Paxos: the same value (a chosen slot is re-proposed at
+      // later ballots with the value it was chosen with).
       if (!fresh &&
-          (committed->second.term != entry->term || committed->second.content_hash != here.content_hash)) {
+          ((!paxos && committed->second.term != entry->term) || committed->second.content_hash != content)) {
         fail("committed entry changed: " + who + " commits a different entry at index " +
              std::to_string(index));
       }
@@ -138,7 +161,14 @@ void InvariantChecker::check_leader_completeness(const sim::ClusterView& cluster
     // A leader of an older term may still be around unaware; it owes nothing committed after it.
     if (index <= status.snapshot_index || facts.commit_term >= status.term) continue;
     std::optional<Entry> entry = engine.entry_at(index);
-    if (!entry || entry->term != facts.term || entry_content_hash(*entry) != facts.content_hash) {
+    bool holds = false;
+    if (protocol_ == Protocol::kMultiPaxos) {
+      // A Multi-Paxos leader has recovered every chosen slot the moment it leads.
+      holds = entry && entry->type != EntryType::kVacant && entry_value_hash(*entry) == facts.content_hash;
+    } else {
+      holds = entry && entry->term == facts.term && entry_content_hash(*entry) == facts.content_hash;
+    }
+    if (!holds) {
       fail("leader completeness: leader " + std::to_string(id) + " of term " + std::to_string(status.term) +
            " lacks entry " + std::to_string(index) + " (term " + std::to_string(facts.term) +
            ") committed by term " + std::to_string(facts.commit_term));

@@ -26,9 +26,17 @@
 
 namespace synod::check {
 
+// Which engine's logs the checker reads. Multi-Paxos keeps Raft's safety properties but not its log
+// shape: an acceptor may hold slot s at ballot b without the leader's slots before it (or with older
+// ballots there), and a leader re-proposes recovered values at its own ballot. So for kMultiPaxos,
+// "log matching" becomes "one value per (slot, ballot)" with no claim about prefixes or term order, and
+// chosen slots and leader completeness compare values (type and data), not the ballot they carry.
+enum class Protocol : uint8_t { kRaft, kMultiPaxos };
+
 class InvariantChecker final : public sim::ClusterObserver {
  public:
-  explicit InvariantChecker(size_t trace_events = 40) : trace_limit_(trace_events) {}
+  explicit InvariantChecker(size_t trace_events = 40, Protocol protocol = Protocol::kRaft)
+      : trace_limit_(trace_events), protocol_(protocol) {}
 
   void on_attach(const sim::ClusterView& cluster) override;
   void on_applied(NodeId node, Index index, uint64_t chain_hash) override;
@@ -77,6 +85,7 @@ class InvariantChecker final : public sim::ClusterObserver {
   std::map<NodeId, NodeFacts> nodes_;
   std::deque<std::string> trace_;
   size_t trace_limit_;
+  Protocol protocol_;
   std::string violation_;
   uint64_t checks_ = 0;
 };

@@ -5,10 +5,10 @@
 namespace synod::check {
 
 SimRun run_checked(const sim::SimulatorOptions& options, const sim::EngineFactory& factory,
-                   const CheckOptions& check_options) {
+                   const CheckOptions& check_options, Protocol protocol) {
   SimRun run;
   sim::Simulator simulator(options, factory);
-  InvariantChecker invariants;
+  InvariantChecker invariants(40, protocol);
   simulator.set_observer(&invariants);
   run.result = simulator.run();
   run.trace = simulator.trace();

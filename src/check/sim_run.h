@@ -7,6 +7,7 @@
 #include <deque>
 #include <string>
 
+#include "check/invariants.h"
 #include "check/linearizability.h"
 #include "sim/simulator.h"
 
@@ -22,6 +23,6 @@ struct SimRun {
 };
 
 SimRun run_checked(const sim::SimulatorOptions& options, const sim::EngineFactory& factory,
-                   const CheckOptions& check_options = {});
+                   const CheckOptions& check_options = {}, Protocol protocol = Protocol::kRaft);
 
 }  // namespace synod::check

@@ -29,6 +29,10 @@ const char* message_type_name(MessageType type) {
     case MessageType::kReadIndex: return "ReadIndex";
     case MessageType::kReadIndexResponse: return "ReadIndexResp";
     case MessageType::kPropose: return "Propose";
+    case MessageType::kPrepare: return "Prepare";
+    case MessageType::kPromise: return "Promise";
+    case MessageType::kAccept: return "Accept";
+    case MessageType::kAccepted: return "Accepted";
   }
   return "?";
 }

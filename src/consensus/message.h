@@ -25,8 +25,14 @@ enum class MessageType : uint8_t {
   kReadIndex,          // follower -> leader: context identifies the request
   kReadIndexResponse,  // leader -> follower: index is the read index (reject if the leader can't serve)
   kPropose,            // follower -> leader: entries holds the forwarded proposal
+  // Multi-Paxos (paxos/multi_paxos.h); term is a ballot. It also uses kHeartbeat(Response), kSnapshot,
+  // kTimeoutNow, kReadIndex(Response) and kPropose as above.
+  kPrepare,   // phase 1a: index is the first slot asked about; context "transfer" as for kVote
+  kPromise,   // phase 1b: entries accepted from that slot on, commit; reject: term is the higher promise
+  kAccept,    // phase 2a: entries (slots in order), commit: the leader's chosen prefix
+  kAccepted,  // phase 2b: index: slots held at this ballot end here; hint_index: last slot taken; commit
 };
-inline constexpr int kMessageTypeCount = 13;
+inline constexpr int kMessageTypeCount = 17;
 const char* message_type_name(MessageType type);
 
 struct Message {

@@ -56,7 +56,7 @@ struct Ready {
 // A leader's replication messages need not wait for its own fsync: see step 2 above.
 inline bool may_send_before_persist(const Message& message) {
   return message.type == MessageType::kAppend || message.type == MessageType::kHeartbeat ||
-         message.type == MessageType::kSnapshot;
+         message.type == MessageType::kSnapshot || message.type == MessageType::kAccept;
 }
 
 }  // namespace synod

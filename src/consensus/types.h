@@ -23,6 +23,9 @@ using Index = uint64_t;
 enum class EntryType : uint8_t {
   kNormal = 0,  // an application command
   kNoop = 1,    // appended by a new leader to commit entries of earlier terms (Raft paper, section 5.4.2)
+  // A Multi-Paxos slot its acceptor has accepted nothing for yet, holding the place of a slot accepted
+  // out of order after it (paxos/slot_log.h). Only ever on a node's own disk: never sent, never applied.
+  kVacant = 2,
 };
 
 struct Entry {

@@ -853,6 +853,7 @@ Status Raft::validate(const Message& message) const {
     return Status(ErrorCode::kDropped, "dropped " + message.describe() + ": " + why);
   };
   if (static_cast<int>(message.type) >= kMessageTypeCount) return invalid("unknown message type");
+  if (message.type >= MessageType::kPrepare) return invalid("a Multi-Paxos message");
   if (message.to != config_.id) return invalid("addressed to node " + std::to_string(message.to));
   if (message.from == kNoNode || message.from == config_.id) return invalid("bad sender");
   if (!quorum_.contains(message.from)) return invalid("sender is not a member of the cluster");

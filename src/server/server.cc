@@ -19,6 +19,7 @@
 #include "kv/watch_hub.h"
 #include "metrics/http_server.h"
 #include "node/node_runner.h"
+#include "paxos/multi_paxos.h"
 #include "raft/raft.h"
 #include "server/lessor.h"
 #include "server/log.h"
@@ -163,17 +164,47 @@ Server::~Server() {
   stop();
 }
 
+namespace {
+
+// The consensus core the member runs (--engine): both behind the same Engine interface, with the same
+// timing and limits.
+Result<std::unique_ptr<Engine>> make_engine(const ServerConfig& config, NodeId id,
+                                            const std::vector<NodeId>& voters, const DurableState& state) {
+  int election_tick = config.election_ticks();
+  size_t max_entry_bytes = config.max_request_bytes + 1024;  // room for the node's envelope
+  uint64_t seed = std::random_device{}();
+  if (config.engine == EngineKind::kPaxos) {
+    paxos::MultiPaxosConfig paxos_config;
+    paxos_config.id = id;
+    paxos_config.voters = voters;
+    paxos_config.election_tick = election_tick;
+    paxos_config.heartbeat_tick = 1;
+    paxos_config.max_entry_bytes = max_entry_bytes;
+    paxos_config.seed = seed;
+    Result<std::unique_ptr<paxos::MultiPaxos>> created = paxos::MultiPaxos::create(paxos_config, state);
+    if (!created.is_ok()) return created.status();
+    return std::unique_ptr<Engine>(std::move(created).value());
+  }
+  raft::Config raft_config;
+  raft_config.id = id;
+  raft_config.voters = voters;
+  raft_config.election_tick = election_tick;
+  raft_config.heartbeat_tick = 1;
+  raft_config.max_entry_bytes = max_entry_bytes;
+  raft_config.seed = seed;
+  Result<std::unique_ptr<raft::Raft>> created = raft::Raft::create(raft_config, state);
+  if (!created.is_ok()) return created.status();
+  return std::unique_ptr<Engine>(std::move(created).value());
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   std::unique_ptr<Server> server(new Server());
   Parts& p = *server->parts_;
   p.config = config;
   p.metrics = std::make_unique<ServerMetrics>(p.registry);
 
-  if (config.engine == EngineKind::kPaxos) {
-    // Refused before the data dir is touched, so the member can be started with raft afterwards.
-    return Status(ErrorCode::kInvalidArgument,
-                  "--engine paxos: the Multi-Paxos engine is not built yet; use --engine raft");
-  }
   std::vector<std::string> notes;
   Result<MemberMeta> meta = open_member(p.fs, config, notes);
   for (const std::string& note : notes) log().info("event=member-dir {}", note);
@@ -266,15 +297,8 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   p.metrics->watch_peers(peers, *p.transport);
 
   // The engine and the node loop.
-  raft::Config raft_config;
-  raft_config.id = p.meta.member_id;
-  raft_config.voters = voters;
-  raft_config.election_tick = config.election_ticks();
-  raft_config.heartbeat_tick = 1;
-  raft_config.max_entry_bytes = config.max_request_bytes + 1024;  // room for the node's envelope
-  raft_config.seed = std::random_device{}();
-  Result<std::unique_ptr<raft::Raft>> raft = raft::Raft::create(raft_config, state);
-  if (!raft.is_ok()) return raft.status();
+  Result<std::unique_ptr<Engine>> engine = make_engine(config, p.meta.member_id, voters, state);
+  if (!engine.is_ok()) return engine.status();
 
   node::NodeOptions node_options;
   node_options.id = p.meta.member_id;
@@ -285,9 +309,8 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   node_options.request_timeout_ticks = static_cast<uint64_t>(
       (std::chrono::milliseconds(5000) + 2 * config.election_timeout) / config.heartbeat_interval);
   transport::TcpTransport* out = p.transport.get();
-  auto node =
-      std::make_unique<node::Node>(node_options, std::unique_ptr<Engine>(std::move(raft).value()), *p.store,
-                                   *p.storage, [out](Message&& message) { out->send(std::move(message)); });
+  auto node = std::make_unique<node::Node>(node_options, std::move(engine).value(), *p.store, *p.storage,
+                                           [out](Message&& message) { out->send(std::move(message)); });
   p.runner = std::make_unique<node::NodeRunner>(std::move(node), config.heartbeat_interval);
   p.inbox = p.runner.get();
   p.lessor->start();

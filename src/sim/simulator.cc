@@ -218,6 +218,7 @@ uint64_t Simulator::latency() {
 }
 
 void Simulator::send(Message&& message) {
+  ++result_.messages;
   if (!link_up(message.from, message.to)) return;  // lost in the partition
   if (faults_on_ && options_.faults.drops && random_.chance(options_.drop_per_million, 1'000'000)) return;
   NodeId to = message.to;
@@ -428,6 +429,10 @@ SimulatorResult Simulator::run() {
   }
   result_.virtual_time_us = now_us_;
   result_.leaders = leaders_.size();
+  for (NodeId id : ids_) {
+    const FaultyFileSystemStats& disk = node(id).disk->stats();
+    result_.syncs += disk.syncs + disk.sync_dirs;
+  }
   close_history();
   if (result_.safe && !live) {
     result_.live = false;

@@ -108,6 +108,10 @@ struct SimulatorResult {
   uint64_t virtual_time_us = 0;
   check::History history;  // every client operation, in the order they were called
   uint64_t ops_ok = 0;     // operations that completed with a known outcome
+  // What consensus cost: messages the nodes sent (before the network lost or copied any) and syncs
+  // (fsync and directory syncs) their disks did, over the whole run.
+  uint64_t messages = 0;
+  uint64_t syncs = 0;
 };
 
 class Simulator final : public ClusterView {

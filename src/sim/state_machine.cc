@@ -17,7 +17,9 @@ std::string KvStateMachine::delete_command(const std::string& key) {
 void KvStateMachine::apply(const Entry& entry) {
   SYNOD_ASSERT_MSG(entry.index == applied_index_ + 1, "entries are applied in order, once");
   applied_index_ = entry.index;
-  chain_hash_ = hash_bytes(entry.data, chain_hash_ ^ (entry.term << 1U) ^ static_cast<uint64_t>(entry.type));
+  // The values applied, not the term or ballot they were chosen at: a Multi-Paxos slot carries the
+  // ballot each acceptor took it at, which differs between nodes for the same chosen value.
+  chain_hash_ = hash_bytes(entry.data, chain_hash_ ^ static_cast<uint64_t>(entry.type));
   if (entry.type != EntryType::kNormal) return;
   std::istringstream in(entry.data);
   std::string verb;

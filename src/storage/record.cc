@@ -54,7 +54,7 @@ Result<Record> parse_payload(RecordType type, std::string_view payload) {
       SYNOD_TRY_ASSIGN(entry.term, in.varint());
       SYNOD_TRY_ASSIGN(entry.index, in.varint());
       SYNOD_TRY_ASSIGN(uint8_t entry_type, in.u8());
-      if (entry_type > static_cast<uint8_t>(EntryType::kNoop)) {
+      if (entry_type > static_cast<uint8_t>(EntryType::kVacant)) {
         return Status(ErrorCode::kCorruption, "unknown entry type " + std::to_string(entry_type));
       }
       entry.type = static_cast<EntryType>(entry_type);

@@ -244,7 +244,9 @@ std::vector<std::string> ProcessCluster::arguments(const Member& m) const {
           "--snapshot-count",
           std::to_string(options_.snapshot_count),
           "--log-level",
-          options_.log_level};
+          options_.log_level,
+          "--engine",
+          options_.engine};
 }
 
 Status ProcessCluster::spawn(int id) {

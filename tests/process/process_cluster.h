@@ -37,6 +37,7 @@ struct ClusterOptions {
   std::chrono::milliseconds election{500};
   uint64_t snapshot_count = 10'000;
   std::string log_level = "info";
+  std::string engine = "raft";  // --engine: raft or paxos
 };
 
 // Prometheus text, parsed: each sample's name (with its labels, as written) and value.

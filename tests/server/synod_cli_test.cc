@@ -79,13 +79,6 @@ TEST_F(SynodCliTest, MistakesAreClearErrorsAndWriteNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "a" / "synod.meta"));
 }
 
-TEST_F(SynodCliTest, PaxosIsRefusedUntilItExists) {
-  ToolRun run = synod(member_flags() + " --engine paxos");
-  EXPECT_EQ(run.exit_status, 1);
-  EXPECT_NE(run.output.find("Multi-Paxos engine is not built yet"), std::string::npos) << run.output;
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "a" / "synod.meta"));
-}
-
 // `synod snapshot restore` refuses what it cannot restore, with the reason, and leaves no member behind.
 TEST_F(SynodCliTest, RestoreRefusesMissingOrDamagedBackupsAndUsedDataDirs) {
   std::string flags = member_flags();
