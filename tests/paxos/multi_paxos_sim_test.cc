@@ -1,7 +1,7 @@
 // Multi-Paxos in the deterministic simulator, exactly as Raft runs there (the real node glue, the
 // replicated map, the real storage on a faulty disk): every fault mix keeps the invariants (in their
 // Multi-Paxos form) and every client history linearizable; each injected protocol bug is caught by a
-// short sweep.
+// short sweep or, where random faults do not reach it, by a scenario test.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -62,17 +62,11 @@ TEST(MultiPaxosSim, sweepCatchesAnAcceptorThatAcceptsBelowItsPromise) {
   EXPECT_NE(first_failing_seed(60, "partition,crash,drop,dup", config), 0U);
 }
 
-TEST(MultiPaxosSim, sweepCatchesALeaderThatIgnoresTheHighestAcceptedValue) {
-  MultiPaxosConfig config;
-  config.bugs.ignore_highest_accepted = true;
-  EXPECT_NE(first_failing_seed(60, "partition,crash,drop,dup", config), 0U);
-}
-
-TEST(MultiPaxosSim, sweepCatchesALeaderThatSkipsHoleFilling) {
-  MultiPaxosConfig config;
-  config.bugs.skip_hole_filling = true;
-  EXPECT_NE(first_failing_seed(60, "partition,crash,drop,dup", config), 0U);
-}
+// The other two injected bugs need a slot that holds different values at two ballots, or a hole, at the
+// moment a new leader recovers: 60 seeds of every fault mix never produced either (the leader resends
+// a gap as soon as it sees it), so they are caught by scenario tests that build those states on
+// purpose (multi_paxos_test.cc: aLeaderThatIgnoresTheHighestAcceptedValueIsCaught,
+// aLeaderThatSkipsHoleFillingNeverChoosesPastTheHole).
 #endif
 
 }  // namespace
