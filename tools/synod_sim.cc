@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
     options.clients = clients;
     options.keys = keys;
     options.keep_trace = !trace_file.empty();
+    options.keep_entries_after_snapshot = paxos;
 #if SYNOD_BUG_INJECTION
     options.bugs.serve_reads_locally = bug == "serve-reads-locally";
     options.bugs.skip_apply_wait = bug == "skip-apply-wait";

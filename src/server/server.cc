@@ -220,6 +220,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   storage_options.node_id = p.meta.member_id;
   // p.fs is a PosixFileSystem, which the snapshot writer thread may share with the loop.
   storage_options.background_snapshots = true;
+  storage_options.keep_entries_after_snapshot = config.engine == EngineKind::kPaxos;
   ServerMetrics* metrics = p.metrics.get();
   storage_options.on_sync = [metrics](uint64_t bytes, std::chrono::nanoseconds took) {
     double seconds = std::chrono::duration<double>(took).count();

@@ -101,6 +101,7 @@ bool Simulator::start_server(SimServer& server) {
   disk.dir = "/synod";
   disk.cluster_id = 1;
   disk.segment_bytes = options_.segment_bytes;
+  disk.keep_entries_after_snapshot = options_.keep_entries_after_snapshot;
 #if SYNOD_BUG_INJECTION
   disk.bug_skip_sync = options_.bug_skip_sync;
 #endif

@@ -84,7 +84,10 @@ struct SimulatorOptions {
   // many ticks.
   uint64_t snapshot_entries = 64;
   uint64_t segment_bytes = uint64_t{64} << 10U;  // WAL segment size on the simulated disks
-  uint32_t disk_error_per_million = 300;         // with disk faults: EIO per write and per sync
+  // Storage keeps the entries after a snapshot it was not continuing: set for Multi-Paxos, whose
+  // acceptors must never forget a slot (storage::DiskStorageOptions::keep_entries_after_snapshot).
+  bool keep_entries_after_snapshot = false;
+  uint32_t disk_error_per_million = 300;  // with disk faults: EIO per write and per sync
   uint64_t request_timeout_ticks = 50;
 #if SYNOD_BUG_INJECTION
   node::NodeBugs bugs;

@@ -17,6 +17,7 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
   wal_options.segment_bytes = options.segment_bytes;
   wal_options.read_only = options.read_only;
   wal_options.on_sync = options.on_sync;
+  wal_options.keep_entries_after_snapshot = options.keep_entries_after_snapshot;
 #if SYNOD_BUG_INJECTION
   wal_options.bug_skip_sync = options.bug_skip_sync;
 #endif
@@ -66,7 +67,8 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
     }
     auto at_base =
         std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.index == base; });
-    bool continues = base == 0 || at_base == entries.end() || at_base->term == base_term;
+    bool continues = base == 0 || at_base == entries.end() || at_base->term == base_term ||
+                     options.keep_entries_after_snapshot;
     // A log that does not continue the snapshot (a snapshot from the leader saved just before the
     // crash, its marker not yet written) is replaced by it, as the marker would have done.
     if (continues) {

@@ -37,6 +37,10 @@ struct DiskStorageOptions {
   // one of the tests.
   bool background_snapshots = false;
   std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync = nullptr;  // see WalOptions
+  // Multi-Paxos: a snapshot the log does not continue replaces only the entries it covers (see
+  // WalOptions::keep_entries_after_snapshot), also when recovery adopts a snapshot file whose marker
+  // a crash cut off.
+  bool keep_entries_after_snapshot = false;
 #if SYNOD_BUG_INJECTION
   bool bug_skip_sync = false;  // test-only: see WalOptions
 #endif

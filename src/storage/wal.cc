@@ -165,10 +165,17 @@ Status Wal::apply_record(const Record& record, const Segment& segment, uint64_t 
     auto at = std::find_if(entries.begin(), entries.end(),
                            [&](const Entry& e) { return e.index == snapshot->index; });
     if (snapshot->index > recovered_last_ || (at != entries.end() && at->term != snapshot->term)) {
-      // A snapshot from the leader that the log does not continue: it replaced the whole log.
-      entries.clear();
-      index_.clear();
-      recovered_last_ = snapshot->index;
+      // A snapshot from the leader that the log does not continue: it replaced the whole log (or, for
+      // an acceptor's slots, what it covers).
+      if (options_.keep_entries_after_snapshot) {
+        std::erase_if(entries, [&](const Entry& e) { return e.index <= snapshot->index; });
+        index_.erase(index_.begin(), index_.upper_bound(snapshot->index));
+        recovered_last_ = std::max(recovered_last_, snapshot->index);
+      } else {
+        entries.clear();
+        index_.clear();
+        recovered_last_ = snapshot->index;
+      }
     }
     // Otherwise the entries stay: if the newest snapshot file turns out damaged, they let recovery
     // fall back to an older one.
@@ -342,8 +349,13 @@ Status Wal::append_snapshot(const SnapshotRecord& snapshot) {
   // The same rule as recovery's (apply_record).
   auto at = index_.find(snapshot.index);
   if (snapshot.index > last_index_ || (at != index_.end() && at->second.term != snapshot.term)) {
-    index_.clear();
-    last_index_ = snapshot.index;
+    if (options_.keep_entries_after_snapshot) {
+      index_.erase(index_.begin(), index_.upper_bound(snapshot.index));
+      last_index_ = std::max(last_index_, snapshot.index);
+    } else {
+      index_.clear();
+      last_index_ = snapshot.index;
+    }
   }
   return Status::ok();
 }

@@ -48,6 +48,11 @@ struct WalOptions {
   // Told how long each batch's write and sync took (for the server's fsync histogram and slow-disk
   // logs). Only a real server sets it: the wall clock never reaches the simulator through here.
   std::function<void(uint64_t bytes, std::chrono::nanoseconds took)> on_sync = nullptr;
+  // What a snapshot marker the log does not continue (one installed from the leader) does to the
+  // entries after it. Raft (false): they are a stale branch and go with the rest. Multi-Paxos (true):
+  // they are slots this acceptor accepted, which it must never forget; only what the snapshot covers
+  // goes (paxos/slot_log.h).
+  bool keep_entries_after_snapshot = false;
 #if SYNOD_BUG_INJECTION
   // Test-only: acknowledge batches without syncing them, to prove crash tests catch a lost write.
   bool bug_skip_sync = false;

@@ -20,6 +20,7 @@ sim::SimulatorOptions short_run(uint64_t seed, const std::string& faults) {
   options.faults = sim::FaultMix::parse(faults).value();
   options.fault_duration_us = 3'000'000;
   options.liveness_duration_us = 20'000'000;
+  options.keep_entries_after_snapshot = true;
   return options;
 }
 
