@@ -20,6 +20,9 @@ Status MultiPaxosConfig::validate() const {
   if (heartbeat_tick <= 0) return invalid("heartbeat_tick must be positive");
   if (election_tick <= heartbeat_tick) return invalid("election_tick must be greater than heartbeat_tick");
   if (accept_window == 0) return invalid("accept_window must be positive");
+  if (lease_reads && !check_quorum) {
+    return invalid("lease reads need check_quorum: without it acceptors promise a new leader at once");
+  }
   if (max_bytes_per_message == 0) return invalid("max_bytes_per_message must be positive");
   if (max_entry_bytes == 0) return invalid("max_entry_bytes must be positive");
   if (max_uncommitted_bytes < max_entry_bytes) {

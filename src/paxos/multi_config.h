@@ -34,6 +34,12 @@ struct MultiPaxosConfig {
   // a node cut off for a while would otherwise depose a working leader with its higher ballots each
   // time it comes back. As Raft's check_quorum.
   bool check_quorum = true;
+  // Lease reads: the leader answers reads at its chosen prefix without a heartbeat round while a
+  // majority took its heartbeats within the last election timeout (less a tick). Sound because such an
+  // acceptor promises no other ballot for an election timeout (check_quorum), and a restarted one
+  // waits that long too; it assumes every node's ticks advance at the same rate. Leader transfer ends
+  // the lease. Needs check_quorum.
+  bool lease_reads = false;
 
   // An acceptor accepts slots up to this far past its chosen prefix, so a lost accept does not stall
   // the slots behind it, while a peer cannot make it allocate without bound.

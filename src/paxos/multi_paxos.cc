@@ -53,6 +53,7 @@ MultiPaxos::MultiPaxos(const MultiPaxosConfig& config, SlotLog log, const HardSt
   persisted_hard_state_ = hard_state;
   persisted_hard_state_.commit = log_.commit();
   persisted_last_ = log_.last_index();
+  restarted_ = config.lease_reads && hard_state.term > 0;
   become_follower(kNoNode);
   reported_soft_state_ = soft_state();
 }
@@ -86,6 +87,8 @@ void MultiPaxos::become_follower(NodeId leader) {
   uncommitted_bytes_ = 0;
   broadcast_pending_ = false;
   recovered_through_ = 0;
+  lease_acks_.clear();
+  timeout_now_sent_ = false;
   // Reads this node was serving as leader cannot be confirmed any more: their callers time out.
   unsent_reads_.clear();
   reads_waiting_.clear();
@@ -125,10 +128,17 @@ void MultiPaxos::pre_campaign() {
 // it could not take the slots this node knows chosen.
 bool MultiPaxos::would_promise(const Message& message) const {
   if (message.term <= promised_) return false;
-  bool led = config_.check_quorum && leader_ != kNoNode && leader_ != message.from &&
-             election_elapsed_ < config_.election_tick;
-  if (led && message.context != kTransferContext) return false;
+  if (led(message.from) && message.context != kTransferContext) return false;
   return !too_far_behind(message.index);
+}
+
+// Whether this node still counts itself led by someone other than `asking` (check_quorum's stickiness,
+// and what a leader's lease relies on). In lease mode a restarted node counts itself led until an
+// election timeout passed: it may have taken a heartbeat just before it crashed.
+bool MultiPaxos::led(NodeId asking) const {
+  if (!config_.check_quorum) return false;
+  bool following = leader_ != kNoNode && leader_ != asking;
+  return (following || restarted_) && election_elapsed_ < config_.election_tick;
 }
 
 bool MultiPaxos::too_far_behind(Index from) const {
@@ -228,8 +238,11 @@ void MultiPaxos::become_leader() {
 // Time
 
 void MultiPaxos::tick() {
+  ++ticks_;
   if (role_ != Role::kLeader) {
-    if (++election_elapsed_ >= randomized_election_timeout_) pre_campaign();
+    ++election_elapsed_;
+    if (election_elapsed_ >= config_.election_tick) restarted_ = false;
+    if (election_elapsed_ >= randomized_election_timeout_) pre_campaign();
     return;
   }
   if (++heartbeat_elapsed_ >= config_.heartbeat_tick) {
@@ -516,6 +529,7 @@ void MultiPaxos::handle_heartbeat(const Message& message) {
   answer.index = accepted_prefix();
   answer.commit = log_.commit();
   answer.context = message.context;
+  answer.log_term = message.log_term;
   send(std::move(answer));
 }
 
@@ -600,6 +614,10 @@ void MultiPaxos::handle_heartbeat_response(const Message& message) {
     peer.resent_through = log_.last_index();
   }
   peer.heartbeat_match = message.index;
+  if (message.log_term <= ticks_) {
+    uint64_t& acked = lease_acks_[message.from];
+    acked = std::max(acked, message.log_term);
+  }
   maybe_commit();
   maybe_finish_transfer(message.from, peer);
   if (message.context.empty()) return;
@@ -649,6 +667,7 @@ void MultiPaxos::broadcast_heartbeat(const std::string& context) {
   for (auto& [id, peer] : peers_) {
     Message heartbeat = make(MessageType::kHeartbeat, id);
     heartbeat.commit = std::min(log_.commit(), peer.match);
+    heartbeat.log_term = ticks_;  // echoed: the lease runs from when heartbeats were sent
     heartbeat.context = context;
     send(std::move(heartbeat));
   }
@@ -757,6 +776,7 @@ Status MultiPaxos::transfer_leader(NodeId to) {
 
 void MultiPaxos::maybe_finish_transfer(NodeId to, const Peer& peer) {
   if (transferee_ != to || peer.match < log_.last_index()) return;
+  timeout_now_sent_ = true;
   send(make(MessageType::kTimeoutNow, to));
 }
 
@@ -782,12 +802,27 @@ Status MultiPaxos::leader_read(std::string context, NodeId from) {
     reads_waiting_.push_back(std::move(request));
     return Status::ok();
   }
-  if (quorum_.incoming().quorum() == 1) {
+  if (quorum_.incoming().quorum() == 1 || (config_.lease_reads && lease_valid())) {
     answer_read(request, log_.commit());
     return Status::ok();
   }
   unsent_reads_.push_back(std::move(request));
   return Status::ok();
+}
+
+// With equal-rate clocks no other ballot can win before every majority that took our heartbeats has
+// gone an election timeout without one: the quorum-th latest acknowledged send tick, plus that, less a
+// tick of margin (a follower's tick may fall just after it took the heartbeat).
+bool MultiPaxos::lease_valid() const {
+  if (transferee_ != kNoNode || timeout_now_sent_) return false;
+  std::vector<uint64_t> acked{ticks_};
+  for (const auto& [id, peer] : peers_) {
+    auto found = lease_acks_.find(id);
+    acked.push_back(found == lease_acks_.end() ? 0 : found->second);
+  }
+  std::sort(acked.begin(), acked.end(), std::greater<>());
+  uint64_t quorum_tick = acked[quorum_.incoming().quorum() - 1];
+  return quorum_tick > 0 && ticks_ + 1 < quorum_tick + static_cast<uint64_t>(config_.election_tick);
 }
 
 void MultiPaxos::release_reads(uint64_t confirmed_round) {

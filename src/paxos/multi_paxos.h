@@ -133,6 +133,8 @@ class MultiPaxos final : public Engine {
   void maybe_finish_transfer(NodeId to, const Peer& peer);
 
   // Reads.
+  bool led(NodeId asking) const;
+  bool lease_valid() const;
   Status leader_read(std::string context, NodeId from);
   void release_reads(uint64_t confirmed_round);
   void answer_read(const ReadRequest& request, Index index);
@@ -178,6 +180,13 @@ class MultiPaxos final : public Engine {
   uint64_t next_read_round_ = 1;
   // Follower: the prefix accepted at leader_ballot_ (a cache, reset when the ballot changes).
   Index accepted_prefix_ = 0;
+
+  // Lease reads: this node's own clock in ticks; heartbeats carry the tick they were sent at and
+  // followers echo it, so the lease runs from the send time a majority acknowledged.
+  uint64_t ticks_ = 0;
+  std::map<NodeId, uint64_t> lease_acks_;
+  bool timeout_now_sent_ = false;  // a transfer may elect someone else at any time: no more lease
+  bool restarted_ = false;         // lease mode: promises wait an election timeout after a restart
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;

@@ -313,6 +313,28 @@ TEST(MultiPaxos, readsAreServedAfterAQuorumConfirmsTheLeader) {
   EXPECT_EQ(h.cluster.read_states(1).size(), 1U);
 }
 
+// The optional leader lease: while a majority took the leader's heartbeats within an election timeout,
+// a read is answered at once, with no heartbeat round; cut off, the lease runs out and reads wait.
+TEST(MultiPaxos, leaseReadsNeedNoRoundTripWhileTheLeaseHoldsAndStopWhenItRunsOut) {
+  MultiPaxosConfig config;
+  config.lease_reads = true;
+  Harness h({1, 2, 3}, config);
+  ASSERT_TRUE(h.cluster.run_until([&] { return h.cluster.leader().has_value(); }, 200));
+  NodeId leader = *h.cluster.leader();
+  h.propose(leader, "x");
+  h.cluster.deliver_all();
+  h.cluster.tick(leader);  // a heartbeat round, acknowledged
+  h.cluster.deliver_all();
+  ASSERT_TRUE(h.cluster.read_index(leader, "lease").is_ok());
+  ASSERT_EQ(h.cluster.read_states(leader).size(), 1U) << "answered before any message moved";
+  EXPECT_EQ(h.cluster.read_states(leader)[0].index, h.core(leader).log().commit());
+  h.cluster.isolate(leader);
+  for (int i = 0; i < h.core(leader).config().election_tick; ++i) h.cluster.tick(leader);
+  ASSERT_TRUE(h.cluster.read_index(leader, "expired").is_ok());
+  h.cluster.deliver_all();
+  EXPECT_EQ(h.cluster.read_states(leader).size(), 1U) << "no lease and no quorum: no answer";
+}
+
 TEST(MultiPaxos, leadershipTransfersToACaughtUpFollower) {
   Harness h;
   ASSERT_EQ(h.cluster.campaign(1), 1U);
