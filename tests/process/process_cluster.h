@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -37,7 +38,14 @@ struct ClusterOptions {
   std::chrono::milliseconds election{500};
   uint64_t snapshot_count = 10'000;
   std::string log_level = "info";
-  std::string engine = "raft";  // --engine: raft or paxos
+  // --engine: raft or paxos. SYNOD_PROCESS_ENGINE in the environment sets the default, so the whole
+  // suite runs on either engine (ctest's process.paxos).
+  std::string engine = default_engine();
+
+  static std::string default_engine() {
+    const char* engine = std::getenv("SYNOD_PROCESS_ENGINE");
+    return engine != nullptr && *engine != '\0' ? engine : "raft";
+  }
 };
 
 // Prometheus text, parsed: each sample's name (with its labels, as written) and value.

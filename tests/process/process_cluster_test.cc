@@ -122,12 +122,10 @@ void kill_leader_rounds(ProcessCluster& cluster, EtcdChannels& channels, History
   }
 }
 
-void run_failover_test(int members, int rounds, const std::string& label,
-                       const std::string& engine = "raft") {
+void run_failover_test(int members, int rounds, const std::string& label) {
   ClusterOptions options;
   options.members = members;
   options.label = label;
-  options.engine = engine;
   ProcessCluster cluster(options);
   Status started = cluster.start();
   ASSERT_TRUE(started.is_ok()) << started.to_string();
@@ -170,11 +168,6 @@ TEST(ProcessCluster, killNineLeaderRepeatedlyUnderLoadLosesNoAcknowledgedWrite) 
 // (e) The same with five members and three kills.
 TEST(ProcessCluster, fiveMembersKillNineLeaderUnderLoadLosesNoAcknowledgedWrite) {
   run_failover_test(5, 3, "kill-leader-5");
-}
-
-// (a) again on the Multi-Paxos engine (issue 9): the same kills, the same checks.
-TEST(ProcessCluster, paxosKillNineLeaderRepeatedlyUnderLoadLosesNoAcknowledgedWrite) {
-  run_failover_test(3, 5, "paxos-kill-leader", "paxos");
 }
 
 // (b) A follower that was down while the leader compacted its log past it comes back through a snapshot
