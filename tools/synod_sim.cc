@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
   uint64_t committed = 0;
   uint64_t messages = 0;
   uint64_t syncs = 0;
+  uint64_t virtual_us = 0;
   auto started = std::chrono::steady_clock::now();
   for (uint64_t seed = first; seed <= last; ++seed) {
     synod::sim::SimulatorOptions options;
@@ -192,6 +193,7 @@ int main(int argc, char** argv) {
     committed += result.committed;
     messages += result.messages;
     syncs += result.syncs;
+    virtual_us += result.virtual_time_us;
     if (!trace_file.empty()) {
       std::ofstream out(trace_file);
       for (const std::string& line : run.trace) out << line << '\n';
@@ -232,7 +234,9 @@ int main(int argc, char** argv) {
               << static_cast<double>(messages) / static_cast<double>(std::max<uint64_t>(committed, 1))
               << " messages, "
               << static_cast<double>(syncs) / static_cast<double>(std::max<uint64_t>(committed, 1))
-              << " syncs (" << committed << " entries committed, cluster-wide counts)\n";
+              << " syncs (" << committed << " entries committed, cluster-wide counts); "
+              << static_cast<double>(committed) * 1e6 / static_cast<double>(std::max<uint64_t>(virtual_us, 1))
+              << " entries committed per virtual second\n";
   }
   return failures == 0 ? 0 : 1;
 }
