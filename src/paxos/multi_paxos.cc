@@ -581,37 +581,42 @@ void MultiPaxos::handle_promise(const Message& message) {
   if (promises_.size() >= quorum_.incoming().quorum()) become_leader();
 }
 
-void MultiPaxos::handle_accepted(const Message& message) {
+MultiPaxos::Peer* MultiPaxos::note_answer(const Message& message) {
   auto found = peers_.find(message.from);
-  if (found == peers_.end()) return;
+  if (found == peers_.end()) return nullptr;
   Peer& peer = found->second;
   peer.active = true;
   peer.commit = std::max(peer.commit, message.commit);
   peer.match = std::min(std::max(peer.match, message.index), log_.last_index());
-  if (message.hint_index > message.index && peer.match >= peer.resent_through) {
-    // It took slots past a gap: an earlier accept was lost. Send again from the gap, once: the answers
-    // to the accepts already in flight show the same gap until the resent slots arrive.
-    peer.next = peer.match + 1;
-    send_accepts(message.from, peer);
-    peer.resent_through = log_.last_index();
+  return &peer;
+}
+
+void MultiPaxos::resend_from_gap(NodeId to, Peer& peer) {
+  peer.next = peer.match + 1;
+  send_accepts(to, peer);
+  peer.resent_through = log_.last_index();
+}
+
+void MultiPaxos::handle_accepted(const Message& message) {
+  Peer* peer = note_answer(message);
+  if (peer == nullptr) return;
+  // It took slots past a gap: an earlier accept was lost. Send again from the gap, once: the answers to
+  // the accepts already in flight show the same gap until the resent slots arrive.
+  if (message.hint_index > message.index && peer->match >= peer->resent_through) {
+    resend_from_gap(message.from, *peer);
   }
-  peer.next = std::max(peer.next, peer.match + 1);
+  peer->next = std::max(peer->next, peer->match + 1);
   maybe_commit();
-  maybe_finish_transfer(message.from, peer);
+  maybe_finish_transfer(message.from, *peer);
 }
 
 void MultiPaxos::handle_heartbeat_response(const Message& message) {
-  auto found = peers_.find(message.from);
-  if (found == peers_.end()) return;
-  Peer& peer = found->second;
-  peer.active = true;
-  peer.commit = std::max(peer.commit, message.commit);
-  peer.match = std::min(std::max(peer.match, message.index), log_.last_index());
+  Peer* found = note_answer(message);
+  if (found == nullptr) return;
+  Peer& peer = *found;
   // No progress since the last heartbeat and slots missing: what was sent is lost; send again.
   if (message.index < log_.last_index() && message.index == peer.heartbeat_match) {
-    peer.next = peer.match + 1;
-    send_accepts(message.from, peer);
-    peer.resent_through = log_.last_index();
+    resend_from_gap(message.from, peer);
   }
   peer.heartbeat_match = message.index;
   if (message.log_term <= ticks_) {
