@@ -192,6 +192,35 @@ func waitLeader(cli *clientv3.Client, endpoints []string, needAll bool, not uint
 	return "", 0, why
 }
 
+// termOf is the Raft term the member at `endpoint` reports, or 0 if it does not answer.
+func termOf(cli *clientv3.Client, endpoint string) uint64 {
+	s := statusAll(cli, []string{endpoint})[0]
+	if s.err != nil {
+		return 0
+	}
+	return s.resp.RaftTerm
+}
+
+// waitLeaderAfter polls until the members name a leader in a term after `term`: a failover. The leader
+// may be the killed member itself, restarted (etcd restarts it with the same id), so any member counts,
+// and the term, not the id, tells an election happened.
+func waitLeaderAfter(cli *clientv3.Client, endpoints []string, term uint64, limit time.Duration) (string, uint64, string) {
+	deadline := time.Now().Add(limit)
+	why := ""
+	for time.Now().Before(deadline) {
+		ep, id, reason := leaderOf(cli, endpoints, false)
+		if reason == "" {
+			if now := termOf(cli, ep); now > term {
+				return ep, id, ""
+			}
+			reason = fmt.Sprintf("still led by %x in term %d", id, term)
+		}
+		why = reason
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", 0, why
+}
+
 // killer asks the driver to kill -9 a member: it writes the endpoint to the request file (by rename, so
 // the driver never reads half a line) and waits for the done file.
 type killer struct {
