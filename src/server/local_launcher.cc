@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -49,14 +50,23 @@ bool assign_ports(const std::string& path, std::vector<LocalMember>& members) {
               << "; use another --data directory\n";
     return false;
   }
+  // free_port() lets its port go at once, so the kernel may hand the same one out again: a port already
+  // picked here is picked again, or one member's listener would take another's.
+  std::set<uint16_t> picked;
   for (LocalMember& member : members) {
     for (uint16_t* port : {&member.peer_port, &member.client_port, &member.metrics_port}) {
-      Result<uint16_t> free = free_port();
-      if (!free.is_ok()) {
-        std::cerr << "synod local: " << free.status().message() << "\n";
+      for (int attempt = 0; attempt < 100 && (*port == 0 || picked.count(*port) > 0); ++attempt) {
+        Result<uint16_t> free = free_port();
+        if (!free.is_ok()) {
+          std::cerr << "synod local: " << free.status().message() << "\n";
+          return false;
+        }
+        *port = free.value();
+      }
+      if (!picked.insert(*port).second) {
+        std::cerr << "synod local: could not find " << 3 * members.size() << " distinct free ports\n";
         return false;
       }
-      *port = free.value();
     }
   }
   std::ofstream out(path);
