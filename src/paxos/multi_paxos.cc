@@ -218,10 +218,11 @@ void MultiPaxos::become_leader() {
   for (NodeId peer : peers()) {
     Peer& progress = peers_[peer];
     auto promise = promises_.find(peer);
-    progress.commit = promise != promises_.end() ? promise->second.commit : 0;
-    progress.match = progress.commit;
-    progress.next = promise != promises_.end() ? std::max(progress.commit + 1, log_.first_index())
-                                               : log_.last_index() + 1;
+    // A promiser's chosen prefix is what it holds for sure; of the others nothing is known yet.
+    Index commit = promise != promises_.end() ? promise->second.commit : 0;
+    progress.match = commit;
+    progress.next =
+        promise != promises_.end() ? std::max(commit + 1, log_.first_index()) : log_.last_index() + 1;
     progress.active = true;
   }
   promises_.clear();
@@ -438,7 +439,7 @@ Status MultiPaxos::step(const Message& message) {
         return Status(ErrorCode::kNotLeader, "not the leader");
       }
       for (const Entry& entry : message.entries) {
-        Result<Proposal> appended = append_proposal(entry.data, EntryType::kNormal);
+        Result<Proposal> appended = append_proposal(entry.data);
         if (!appended.is_ok()) return appended.status();
       }
       return Status::ok();
@@ -586,7 +587,6 @@ MultiPaxos::Peer* MultiPaxos::note_answer(const Message& message) {
   if (found == peers_.end()) return nullptr;
   Peer& peer = found->second;
   peer.active = true;
-  peer.commit = std::max(peer.commit, message.commit);
   peer.match = std::min(std::max(peer.match, message.index), log_.last_index());
   return &peer;
 }
@@ -723,14 +723,9 @@ void MultiPaxos::update_self_match() {
   while (self_match_ < durable && log_.accepted_ballot(self_match_ + 1) == ballot_) ++self_match_;
 }
 
-Result<Proposal> MultiPaxos::append_proposal(std::string data, EntryType type) {
-  if (data.size() > config_.max_entry_bytes) {
-    ++counters_.proposals_rejected;
-    return Status(ErrorCode::kTooLarge, "proposal of " + std::to_string(data.size()) +
-                                            " bytes exceeds the limit of " +
-                                            std::to_string(config_.max_entry_bytes));
-  }
-  Entry entry{ballot_, log_.last_index() + 1, type, std::move(data)};
+// The proposal's size was checked by propose(), or by validate() for a forwarded one.
+Result<Proposal> MultiPaxos::append_proposal(std::string data) {
+  Entry entry{ballot_, log_.last_index() + 1, EntryType::kNormal, std::move(data)};
   if (uncommitted_bytes_ + entry.size_bytes() > config_.max_uncommitted_bytes) {
     ++counters_.proposals_rejected;
     return Status(ErrorCode::kUnavailable, "too many proposals waiting to be chosen; retry later");
@@ -743,22 +738,22 @@ Result<Proposal> MultiPaxos::append_proposal(std::string data, EntryType type) {
 }
 
 Result<Proposal> MultiPaxos::propose(std::string data) {
-  if (role_ == Role::kLeader) {
-    if (transferee_ != kNoNode) {
-      ++counters_.proposals_rejected;
-      return Status(ErrorCode::kTransferInProgress, "leadership is being transferred");
-    }
-    return append_proposal(std::move(data), EntryType::kNormal);
-  }
-  if (leader_ == kNoNode) {
-    ++counters_.proposals_rejected;
-    return Status(ErrorCode::kNoLeader, "no leader is known");
-  }
   if (data.size() > config_.max_entry_bytes) {
     ++counters_.proposals_rejected;
     return Status(ErrorCode::kTooLarge, "proposal of " + std::to_string(data.size()) +
                                             " bytes exceeds the limit of " +
                                             std::to_string(config_.max_entry_bytes));
+  }
+  if (role_ == Role::kLeader) {
+    if (transferee_ != kNoNode) {
+      ++counters_.proposals_rejected;
+      return Status(ErrorCode::kTransferInProgress, "leadership is being transferred");
+    }
+    return append_proposal(std::move(data));
+  }
+  if (leader_ == kNoNode) {
+    ++counters_.proposals_rejected;
+    return Status(ErrorCode::kNoLeader, "no leader is known");
   }
   Message forward = make(MessageType::kPropose, leader_);
   forward.term = 0;

@@ -77,7 +77,6 @@ class MultiPaxos final : public Engine {
   struct Peer {
     Index next = 1;             // the next slot to send
     Index match = 0;            // the slots it holds at this ballot (or chosen) go up to here
-    Index commit = 0;           // its chosen prefix, as it last said
     Index heartbeat_match = 0;  // `match` at the previous heartbeat answer: no progress means resend
     Index resent_through = 0;   // a gap was answered by resending up to here
     bool active = false;        // heard from since the last quorum check
@@ -132,7 +131,7 @@ class MultiPaxos final : public Engine {
   void broadcast_heartbeat(const std::string& context);
   void maybe_commit();
   void update_self_match();
-  Result<Proposal> append_proposal(std::string data, EntryType type);
+  Result<Proposal> append_proposal(std::string data);
   void maybe_finish_transfer(NodeId to, const Peer& peer);
 
   // Reads.
