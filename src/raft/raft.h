@@ -22,10 +22,10 @@
 #include "base/random.h"
 #include "base/status.h"
 #include "consensus/engine.h"
+#include "consensus/progress.h"
 #include "consensus/quorum.h"
 #include "raft/config.h"
 #include "raft/log.h"
-#include "raft/progress.h"
 #include "raft/read_only.h"
 
 namespace synod::raft {

@@ -1,9 +1,9 @@
-// Progress and Inflights (src/raft/progress.h): the leader's flow control towards one follower.
-#include "raft/progress.h"
+// Progress and Inflights (src/consensus/progress.h): the leader's flow control towards one follower.
+#include "consensus/progress.h"
 
 #include <gtest/gtest.h>
 
-namespace synod::raft {
+namespace synod {
 namespace {
 
 // ---------------------------------------------------------------------------------------------------
@@ -201,4 +201,4 @@ TEST(Progress, becomeReplicateRestartsAfterMatchWithAnEmptyWindow) {
 }
 
 }  // namespace
-}  // namespace synod::raft
+}  // namespace synod

@@ -1,9 +1,12 @@
-// Progress: the leader's view of one follower's log, and the flow control of replication to it.
+// Progress: a leader's view of one follower's log, and the flow control of replication to it. Shared
+// by the Raft core (Appends) and the Multi-Paxos core (Accepts); "a batch" below is either.
 //
-//   kProbe:     the leader does not know where the follower's log diverges. It sends one Append per
-//               heartbeat interval and waits for the answer, backtracking on each rejection.
-//   kReplicate: the follower is known to match up to `match`. The leader streams Appends optimistically
-//               (advancing `next` on send), bounded by the inflight window.
+//   kProbe:     the leader does not know how far the follower's log goes. It sends one batch per
+//               heartbeat interval and waits for the answer (Raft backtracks on each rejection; Paxos
+//               resumes from the prefix the follower reports).
+//   kReplicate: the follower is known to hold everything up to `match`. The leader streams batches
+//               optimistically (advancing `next` on send), bounded by the inflight window, so a
+//               follower that goes silent is sent a window's worth and then nothing but heartbeats.
 //   kSnapshot:  the follower needs entries the leader has compacted; a snapshot is on its way and
 //               nothing else is sent until it is acknowledged (or times out).
 //
@@ -16,9 +19,9 @@
 
 #include "consensus/types.h"
 
-namespace synod::raft {
+namespace synod {
 
-// The Appends sent to a follower in kReplicate and not yet acknowledged, by last index and size.
+// The batches sent to a follower in kReplicate and not yet acknowledged, by last index and size.
 class Inflights {
  public:
   Inflights(size_t max_messages, size_t max_bytes) : max_messages_(max_messages), max_bytes_(max_bytes) {}
@@ -66,7 +69,7 @@ class Progress {
   void become_replicate();
   void become_snapshot(Index snapshot_index);
 
-  // An Append covering up to `last_index` was sent (`bytes` long).
+  // A batch covering up to `last_index` was sent (`bytes` long).
   void sent_entries(Index last_index, size_t bytes);
   void sent_probe() { probe_sent_ = true; }
   // A heartbeat answer lets a probing leader try again.
@@ -74,11 +77,11 @@ class Progress {
 
   // The follower acknowledged up to `index`. Returns false if that was old news.
   bool maybe_update(Index index);
-  // The follower rejected the Append whose previous index was `rejected`; `next_guess` is where the
+  // The follower rejected the Append (Raft) whose previous index was `rejected`; `next_guess` is where the
   // leader's reading of the hint says to try next. Returns false if the rejection is stale.
   bool maybe_decrease(Index rejected, Index next_guess);
 
-  // Whether the leader must hold back new Appends for now.
+  // Whether the leader must hold back new batches for now.
   bool paused() const;
 
   // Ticks spent in kSnapshot; a snapshot lost on the way is retried after a timeout.
@@ -96,4 +99,4 @@ class Progress {
   Inflights inflights_;
 };
 
-}  // namespace synod::raft
+}  // namespace synod

@@ -1,10 +1,10 @@
-#include "raft/progress.h"
+#include "consensus/progress.h"
 
 #include <algorithm>
 
 #include "base/assert.h"
 
-namespace synod::raft {
+namespace synod {
 
 void Inflights::add(Index last_index, size_t bytes) {
   SYNOD_ASSERT(sent_.empty() || sent_.back().last_index < last_index);
@@ -74,7 +74,7 @@ void Progress::sent_entries(Index last_index, size_t bytes) {
       }
       break;
     case ProgressState::kProbe: probe_sent_ = true; break;
-    case ProgressState::kSnapshot: SYNOD_ASSERT_MSG(false, "no Appends while a snapshot is pending");
+    case ProgressState::kSnapshot: SYNOD_ASSERT_MSG(false, "no batches while a snapshot is pending");
   }
 }
 
@@ -112,4 +112,4 @@ bool Progress::paused() const {
   return true;
 }
 
-}  // namespace synod::raft
+}  // namespace synod
