@@ -29,6 +29,10 @@ Status MultiPaxosConfig::validate() const {
     return invalid("max_uncommitted_bytes must allow at least one maximal entry");
   }
   if (max_entries_per_message == 0) return invalid("max_entries_per_message must be positive");
+  if (max_inflight_messages == 0) return invalid("max_inflight_messages must be positive");
+  if (max_inflight_bytes < max_bytes_per_message) {
+    return invalid("max_inflight_bytes must allow at least one full Accept message");
+  }
   return Status::ok();
 }
 

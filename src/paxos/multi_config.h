@@ -48,6 +48,10 @@ struct MultiPaxosConfig {
   size_t max_entry_bytes = size_t{1536} * 1024;  // one proposal
   size_t max_uncommitted_bytes = 64U << 20U;     // proposals accepted by the leader but not yet chosen
   size_t max_entries_per_message = 65536;        // a peer sending more is malformed
+  // Flow control (consensus/progress.h): Accept messages sent to a follower and not yet answered. A
+  // follower that goes silent is sent this much and then only heartbeats until it answers again.
+  size_t max_inflight_messages = 256;
+  size_t max_inflight_bytes = 32U << 20U;
 
   uint64_t seed = 1;  // the only source of randomness (election timeouts)
 

@@ -12,6 +12,7 @@ namespace synod::paxos {
 namespace {
 
 constexpr std::string_view kTransferContext = "transfer";
+constexpr int kSnapshotRetryElectionTimeouts = 2;
 
 bool carries_own_ballot(MessageType type) {
   return type == MessageType::kPrepare || type == MessageType::kPreVote || type == MessageType::kAccept ||
@@ -215,15 +216,18 @@ void MultiPaxos::become_leader() {
   log_.commit_to(chosen);
   recovered_through_ = std::max(last, log_.commit());
   self_match_ = log_.commit();
-  for (NodeId peer : peers()) {
-    Peer& progress = peers_[peer];
-    auto promise = promises_.find(peer);
-    // A promiser's chosen prefix is what it holds for sure; of the others nothing is known yet.
-    Index commit = promise != promises_.end() ? promise->second.commit : 0;
-    progress.match = commit;
-    progress.next =
-        promise != promises_.end() ? std::max(commit + 1, log_.first_index()) : log_.last_index() + 1;
-    progress.active = true;
+  for (NodeId id : peers()) {
+    Peer& peer = peers_
+                     .try_emplace(id, Peer{Progress(log_.last_index() + 1, config_.max_inflight_messages,
+                                                    config_.max_inflight_bytes)})
+                     .first->second;
+    peer.flow.set_recent_active(true);
+    // A promiser's chosen prefix is what it holds for sure: stream the rest to it at once. Where the
+    // others are is not known yet: probe them from their first heartbeat answer.
+    auto promise = promises_.find(id);
+    if (promise == promises_.end()) continue;
+    peer.flow.maybe_update(std::min(promise->second.commit, log_.last_index()));
+    peer.flow.become_replicate();
   }
   promises_.clear();
   uncommitted_bytes_ = 0;
@@ -256,10 +260,22 @@ void MultiPaxos::tick() {
     election_elapsed_ = 0;
     size_t active = 1;
     for (auto& [id, peer] : peers_) {
-      if (peer.active) ++active;
-      peer.active = false;
+      if (peer.flow.recent_active()) ++active;
+      peer.flow.set_recent_active(false);
     }
-    if (active < quorum_.incoming().quorum()) become_follower(kNoNode);
+    if (active < quorum_.incoming().quorum()) {
+      become_follower(kNoNode);
+      return;
+    }
+  }
+  // A snapshot lost on the way (or refused) is sent again after a while.
+  for (auto& [id, peer] : peers_) {
+    if (peer.flow.state() != ProgressState::kSnapshot) continue;
+    peer.flow.tick_snapshot();
+    if (peer.flow.snapshot_ticks() >= kSnapshotRetryElectionTimeouts * config_.election_tick) {
+      peer.flow.become_probe();
+      send_accepts(id, peer);
+    }
   }
 }
 
@@ -586,39 +602,61 @@ MultiPaxos::Peer* MultiPaxos::note_answer(const Message& message) {
   auto found = peers_.find(message.from);
   if (found == peers_.end()) return nullptr;
   Peer& peer = found->second;
-  peer.active = true;
-  peer.match = std::min(std::max(peer.match, message.index), log_.last_index());
+  peer.flow.set_recent_active(true);
+  peer.flow.maybe_update(std::min(message.index, log_.last_index()));
+  // The snapshot it was sent is installed (or it has caught up past it some other way).
+  if (peer.flow.state() == ProgressState::kSnapshot && peer.flow.match() >= peer.flow.pending_snapshot()) {
+    peer.flow.become_probe();
+    peer.flow.become_replicate();
+  }
   return &peer;
 }
 
-void MultiPaxos::resend_from_gap(NodeId to, Peer& peer) {
-  peer.next = peer.match + 1;
-  send_accepts(to, peer);
-  peer.resent_through = log_.last_index();
-}
-
 void MultiPaxos::handle_accepted(const Message& message) {
-  Peer* peer = note_answer(message);
-  if (peer == nullptr) return;
-  // It took slots past a gap: an earlier accept was lost. Send again from the gap, once: the answers to
-  // the accepts already in flight show the same gap until the resent slots arrive.
-  if (message.hint_index > message.index && peer->match >= peer->resent_through) {
-    resend_from_gap(message.from, *peer);
+  Index match_before = 0;
+  if (auto found = peers_.find(message.from); found != peers_.end())
+    match_before = found->second.flow.match();
+  Peer* found = note_answer(message);
+  if (found == nullptr) return;
+  Progress& flow = found->flow;
+  switch (flow.state()) {
+    case ProgressState::kProbe:
+      // The probe arrived (its answer moves the prefix on): where the follower is is known again. Answers
+      // to accepts sent before the probe show the old gap and change nothing.
+      if (flow.match() > match_before) flow.become_replicate();
+      break;
+    case ProgressState::kReplicate:
+      flow.inflights().free_up_to(std::max(message.index, message.hint_index));
+      // It took slots past a gap: an earlier accept was lost. Probe from the gap: the answers to the
+      // accepts still in flight show the same gap until the resent slots arrive.
+      if (message.hint_index > message.index) flow.become_probe();
+      break;
+    case ProgressState::kSnapshot: break;
   }
-  peer->next = std::max(peer->next, peer->match + 1);
+  send_accepts(message.from, *found);
   maybe_commit();
-  maybe_finish_transfer(message.from, *peer);
+  maybe_finish_transfer(message.from, *found);
 }
 
 void MultiPaxos::handle_heartbeat_response(const Message& message) {
   Peer* found = note_answer(message);
   if (found == nullptr) return;
   Peer& peer = *found;
-  // No progress since the last heartbeat and slots missing: what was sent is lost; send again.
-  if (message.index < log_.last_index() && message.index == peer.heartbeat_match) {
-    resend_from_gap(message.from, peer);
+  Progress& flow = peer.flow;
+  switch (flow.state()) {
+    case ProgressState::kProbe:
+      // The follower's own report is what probing waits for: send from there.
+      flow.become_probe();
+      break;
+    case ProgressState::kReplicate:
+      // No progress since the last heartbeat and slots missing: what was sent is lost (or the follower
+      // restarted without it); find out where it is.
+      if (message.index < log_.last_index() && message.index == peer.heartbeat_match) flow.become_probe();
+      break;
+    case ProgressState::kSnapshot: break;
   }
   peer.heartbeat_match = message.index;
+  send_accepts(message.from, peer);
   if (message.log_term <= ticks_) {
     uint64_t& acked = lease_acks_[message.from];
     acked = std::max(acked, message.log_term);
@@ -641,20 +679,23 @@ void MultiPaxos::handle_heartbeat_response(const Message& message) {
 }
 
 void MultiPaxos::send_accepts(NodeId to, Peer& peer) {
-  if (peer.next < log_.first_index()) {
+  Progress& flow = peer.flow;
+  if (flow.paused()) return;
+  if (flow.next() < log_.first_index()) {
     if (snapshot_ == nullptr) return;
     Message message = make(MessageType::kSnapshot, to);
     message.snapshot = snapshot_;
     send(std::move(message));
-    peer.next = snapshot_->meta.index + 1;
+    flow.become_snapshot(snapshot_->meta.index);
     return;
   }
-  while (peer.next <= log_.last_index()) {
+  while (!flow.paused() && flow.next() <= log_.last_index()) {
     Message message = make(MessageType::kAccept, to);
     message.commit = log_.commit();
     size_t bytes = 0;
-    for (; peer.next <= log_.last_index(); ++peer.next) {
-      const Entry& entry = *log_.at(peer.next);
+    Index slot = flow.next();
+    for (; slot <= log_.last_index(); ++slot) {
+      const Entry& entry = *log_.at(slot);
       if (!message.entries.empty() && (bytes + entry.size_bytes() > config_.max_bytes_per_message ||
                                        message.entries.size() >= config_.max_entries_per_message)) {
         break;
@@ -665,13 +706,14 @@ void MultiPaxos::send_accepts(NodeId to, Peer& peer) {
     }
     if (message.entries.empty()) return;
     send(std::move(message));
+    flow.sent_entries(slot - 1, bytes);
   }
 }
 
 void MultiPaxos::broadcast_heartbeat(const std::string& context) {
   for (auto& [id, peer] : peers_) {
     Message heartbeat = make(MessageType::kHeartbeat, id);
-    heartbeat.commit = std::min(log_.commit(), peer.match);
+    heartbeat.commit = std::min(log_.commit(), peer.flow.match());
     heartbeat.log_term = ticks_;  // echoed: the lease runs from when heartbeats were sent
     heartbeat.context = context;
     send(std::move(heartbeat));
@@ -700,7 +742,7 @@ void MultiPaxos::flush() {
 void MultiPaxos::maybe_commit() {
   if (role_ != Role::kLeader) return;
   std::vector<Index> matches{self_match_};
-  for (const auto& [id, peer] : peers_) matches.push_back(peer.match);
+  for (const auto& [id, peer] : peers_) matches.push_back(peer.flow.match());
   std::sort(matches.begin(), matches.end(), std::greater<>());
   Index chosen = matches[quorum_.incoming().quorum() - 1];
   if (chosen <= log_.commit()) return;
@@ -775,7 +817,7 @@ Status MultiPaxos::transfer_leader(NodeId to) {
 }
 
 void MultiPaxos::maybe_finish_transfer(NodeId to, const Peer& peer) {
-  if (transferee_ != to || peer.match < log_.last_index()) return;
+  if (transferee_ != to || peer.flow.match() < log_.last_index()) return;
   timeout_now_sent_ = true;
   send(make(MessageType::kTimeoutNow, to));
 }

@@ -17,6 +17,8 @@
 //   read path .................... MultiPaxos::read_index, MultiPaxos::handle_heartbeat_response
 //   leader transfer .............. MultiPaxos::transfer_leader, kTimeoutNow
 //   snapshots .................... MultiPaxos::compact, MultiPaxos::send_accepts, MultiPaxos::handle_snapshot
+//   flow control ................. MultiPaxos::handle_accepted, MultiPaxos::handle_heartbeat_response
+//                                  (probe, replicate and snapshot states as Raft's: consensus/progress.h)
 //
 // Messages (consensus/message.h): kPrepare(term = ballot, index = first slot asked), kPromise(entries =
 // accepted slots from that one on, commit = the acceptor's chosen prefix; reject with the ballot it
@@ -36,6 +38,7 @@
 #include "base/random.h"
 #include "base/status.h"
 #include "consensus/engine.h"
+#include "consensus/progress.h"
 #include "consensus/quorum.h"
 #include "paxos/multi_config.h"
 #include "paxos/slot_log.h"
@@ -75,11 +78,9 @@ class MultiPaxos final : public Engine {
 
  private:
   struct Peer {
-    Index next = 1;             // the next slot to send
-    Index match = 0;            // the slots it holds at this ballot (or chosen) go up to here
-    Index heartbeat_match = 0;  // `match` at the previous heartbeat answer: no progress means resend
-    Index resent_through = 0;   // a gap was answered by resending up to here
-    bool active = false;        // heard from since the last quorum check
+    // match: the slots it holds at this ballot (or chosen) go up to here; next: the next slot to send.
+    Progress flow;
+    Index heartbeat_match = 0;  // what the previous heartbeat answer reported: no progress means loss
   };
   struct Promise {
     Index commit = 0;
@@ -123,7 +124,6 @@ class MultiPaxos final : public Engine {
   void handle_promise(const Message& message);
   // What an acceptor's answer says of its progress; nullptr if it is not a peer.
   Peer* note_answer(const Message& message);
-  void resend_from_gap(NodeId to, Peer& peer);
   void handle_accepted(const Message& message);
   void handle_heartbeat_response(const Message& message);
   void send_accepts(NodeId to, Peer& peer);

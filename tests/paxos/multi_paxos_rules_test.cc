@@ -15,8 +15,8 @@
 namespace synod::paxos {
 namespace {
 
-std::unique_ptr<MultiPaxos> make_node(NodeId id, std::vector<NodeId> voters = {1, 2, 3}) {
-  MultiPaxosConfig config;
+std::unique_ptr<MultiPaxos> make_node(NodeId id, std::vector<NodeId> voters = {1, 2, 3},
+                                      MultiPaxosConfig config = {}) {
   config.id = id;
   config.voters = std::move(voters);
   config.check_quorum = false;
@@ -140,8 +140,8 @@ TEST(MultiPaxosRules, acceptRuleNeverChangesAChosenSlotAndKeepsToItsWindow) {
 }
 
 // Leader side: node 1 campaigns; its peers' promises are built by hand.
-std::unique_ptr<MultiPaxos> candidate() {
-  auto node = make_node(1);
+std::unique_ptr<MultiPaxos> candidate(MultiPaxosConfig config = {}) {
+  auto node = make_node(1, {1, 2, 3}, config);
   for (int i = 0; i < 100 && node->status().role != Role::kPreCandidate; ++i) node->tick();
   EXPECT_EQ(node->status().role, Role::kPreCandidate);
   Message grant = message(MessageType::kPreVoteResponse, 2, 1, node->ballot());
@@ -225,6 +225,103 @@ TEST(MultiPaxosRules, learningTakesOnlySlotsHeldAtTheLeadersBallot) {
   EXPECT_EQ(node->log().commit(), 2U);
   ASSERT_EQ(ready.committed.size(), 2U);
   EXPECT_EQ(ready.committed[0].data, "chosen");
+}
+
+namespace flow {
+
+size_t count(const Ready& ready, MessageType type, NodeId to) {
+  size_t n = 0;
+  for (const Message& m : ready.messages) n += m.type == type && m.to == to ? 1 : 0;
+  return n;
+}
+
+Message answer(MessageType type, NodeId from, Term ballot, Index prefix, Index last_taken = 0) {
+  Message m = message(type, from, 1, ballot);
+  m.index = prefix;
+  m.hint_index = last_taken;
+  return m;
+}
+
+}  // namespace flow
+
+// A leader (node 1) whose followers both took slot 1; from then on only node 2 answers, and node 3 is
+// sent at most `window` accepts for the 20 slots proposed after it.
+std::unique_ptr<MultiPaxos> leader_with_a_silent_follower(size_t window, size_t& accepts_to_silent) {
+  MultiPaxosConfig config;
+  config.max_inflight_messages = window;
+  auto node = candidate(config);
+  Term ballot = node->ballot();
+  EXPECT_TRUE(node->step(message(MessageType::kPromise, 2, 1, ballot)).is_ok());
+  EXPECT_EQ(node->status().role, Role::kLeader);
+  drain(*node);
+  (void)node->propose("v0").value();
+  drain(*node);
+  for (NodeId from : {2, 3})
+    EXPECT_TRUE(node->step(flow::answer(MessageType::kAccepted, from, ballot, 1, 1)).is_ok());
+  accepts_to_silent = 0;
+  for (int i = 1; i <= 20; ++i) {
+    Index slot = node->propose("v" + std::to_string(i)).value().index;
+    Ready ready = drain(*node);
+    accepts_to_silent += flow::count(ready, MessageType::kAccept, 3);
+    EXPECT_EQ(flow::count(ready, MessageType::kAccept, 2), 1U) << "node 2 answers: it is streamed to";
+    EXPECT_TRUE(node->step(flow::answer(MessageType::kAccepted, 2, ballot, slot, slot)).is_ok());
+  }
+  EXPECT_EQ(node->log().commit(), 21U);
+  drain(*node);
+  return node;
+}
+
+// Flow control (consensus/progress.h): a follower that stops answering is sent one inflight window of
+// accepts and then nothing but heartbeats; when its heartbeat answers show no progress it is probed from
+// the prefix it reports, one accept per answer, and streamed to again once the probe is answered.
+TEST(MultiPaxosRules, flowControlASilentFollowerGetsOneWindowThenIsProbedFromItsPrefix) {
+  size_t to_silent = 0;
+  auto node = leader_with_a_silent_follower(4, to_silent);
+  Term ballot = node->ballot();
+  EXPECT_EQ(to_silent, 4U) << "one window, then nothing until node 3 answers";
+  for (int i = 0; i < 5; ++i) node->tick();
+  Ready idle = drain(*node);
+  EXPECT_EQ(flow::count(idle, MessageType::kAccept, 3), 0U);
+  EXPECT_GT(flow::count(idle, MessageType::kHeartbeat, 3), 0U);
+
+  // Node 3 is back but lost what was sent: two heartbeat answers at the same prefix mean probe.
+  ASSERT_TRUE(node->step(flow::answer(MessageType::kHeartbeatResponse, 3, ballot, 1)).is_ok());
+  EXPECT_EQ(flow::count(drain(*node), MessageType::kAccept, 3), 0U) << "the window is still full";
+  ASSERT_TRUE(node->step(flow::answer(MessageType::kHeartbeatResponse, 3, ballot, 1)).is_ok());
+  Ready probe = drain(*node);
+  ASSERT_EQ(flow::count(probe, MessageType::kAccept, 3), 1U);
+  EXPECT_EQ(find(probe, MessageType::kAccept)->entries.front().index, 2U) << "from the prefix it reported";
+  (void)node->propose("more").value();
+  EXPECT_EQ(flow::count(drain(*node), MessageType::kAccept, 3), 0U) << "a probe waits for its answer";
+  // The probe's answer shows where node 3 is: streaming resumes from there.
+  ASSERT_TRUE(node->step(flow::answer(MessageType::kAccepted, 3, ballot, 21, 21)).is_ok());
+  Ready resumed = drain(*node);
+  ASSERT_EQ(flow::count(resumed, MessageType::kAccept, 3), 1U);
+  EXPECT_EQ(find(resumed, MessageType::kAccept)->entries.front().index, 22U);
+}
+
+// A follower behind the compacted log is sent the snapshot and nothing else until it has taken it; then
+// the slots after it are streamed.
+TEST(MultiPaxosRules, flowControlAFollowerBehindTheSnapshotGetsOnlyTheSnapshotUntilItAnswers) {
+  size_t to_silent = 0;
+  auto node = leader_with_a_silent_follower(4, to_silent);
+  Term ballot = node->ballot();
+  ASSERT_TRUE(node->compact(21, "state at 21").is_ok());
+  drain(*node);
+  ASSERT_TRUE(node->step(flow::answer(MessageType::kHeartbeatResponse, 3, ballot, 1)).is_ok());
+  ASSERT_TRUE(node->step(flow::answer(MessageType::kHeartbeatResponse, 3, ballot, 1)).is_ok());
+  Ready snapshot = drain(*node);
+  EXPECT_EQ(flow::count(snapshot, MessageType::kSnapshot, 3), 1U);
+  EXPECT_EQ(flow::count(snapshot, MessageType::kAccept, 3), 0U);
+  (void)node->propose("after").value();
+  Ready held = drain(*node);
+  EXPECT_EQ(flow::count(held, MessageType::kAccept, 3), 0U) << "nothing while the snapshot is out";
+  EXPECT_EQ(flow::count(held, MessageType::kSnapshot, 3), 0U) << "and the snapshot only once";
+  // Installed (its answer reports the snapshot's index): the slots after it follow.
+  ASSERT_TRUE(node->step(flow::answer(MessageType::kAccepted, 3, ballot, 21)).is_ok());
+  Ready after = drain(*node);
+  ASSERT_EQ(flow::count(after, MessageType::kAccept, 3), 1U);
+  EXPECT_EQ(find(after, MessageType::kAccept)->entries.front().index, 22U);
 }
 
 }  // namespace

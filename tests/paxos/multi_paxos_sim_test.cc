@@ -1,7 +1,6 @@
 // Multi-Paxos in the deterministic simulator, exactly as Raft runs there (the real node glue, the
 // replicated map, the real storage on a faulty disk): every fault mix keeps the invariants (in their
-// Multi-Paxos form) and every client history linearizable; each injected protocol bug is caught by a
-// short sweep or, where random faults do not reach it, by a scenario test.
+// Multi-Paxos form) and every client history linearizable.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -44,31 +43,13 @@ INSTANTIATE_TEST_SUITE_P(FaultMixes, MultiPaxosSweep,
                          ::testing::Values("partition", "crash", "drop,dup", "pause,skew", "crash,disk",
                                            "partition,crash,pause,skew,drop,dup,disk"));
 
-#if SYNOD_BUG_INJECTION
-// The first seed in [1, seeds] whose run fails, or 0; prints what caught it.
-uint64_t first_failing_seed(uint64_t seeds, const std::string& faults, const MultiPaxosConfig& config) {
-  for (uint64_t seed = 1; seed <= seeds; ++seed) {
-    check::SimRun result = run(short_run(seed, faults), config);
-    if (!result.ok()) {
-      std::cout << "caught at seed " << seed << ": " << result.failure.substr(0, 200) << '\n';
-      return seed;
-    }
-  }
-  return 0;
-}
-
-TEST(MultiPaxosSim, sweepCatchesAnAcceptorThatAcceptsBelowItsPromise) {
-  MultiPaxosConfig config;
-  config.bugs.accept_below_promise = true;
-  EXPECT_NE(first_failing_seed(60, "partition,crash,drop,dup", config), 0U);
-}
-
-// The other two injected bugs need a slot that holds different values at two ballots, or a hole, at the
-// moment a new leader recovers: 60 seeds of every fault mix never produced either (the leader resends
-// a gap as soon as it sees it), so they are caught by scenario tests that build those states on
-// purpose (multi_paxos_test.cc: aLeaderThatIgnoresTheHighestAcceptedValueIsCaught,
+// The injected protocol bugs need a particular interleaving: a late accept from a superseded leader, a
+// slot holding different values at two ballots, or a hole, at the moment a new leader recovers. Random
+// faults reach them rarely (with flow control towards silent followers, accept-below-promise failed 1 of
+// 300 seeds across three fault mixes: synod-sim --engine paxos --bug accept-below-promise --seeds 1-100),
+// so each is caught by a scenario test that builds that state on purpose (multi_paxos_test.cc:
+// anAcceptorThatAcceptsBelowItsPromiseIsCaught, aLeaderThatIgnoresTheHighestAcceptedValueIsCaught,
 // aLeaderThatSkipsHoleFillingNeverChoosesPastTheHole).
-#endif
 
 }  // namespace
 }  // namespace synod::paxos

@@ -246,6 +246,57 @@ TEST(MultiPaxos, aLeaderThatIgnoresTheHighestAcceptedValueIsCaught) {
 }
 #endif
 
+// Node 1 leads at ballot b1 and sends its accept of "x" for slot 1; it is slow to arrive. Meanwhile node 2
+// wins phase 1 at b2 with node 3's promise alone (node 1 never hears of it; neither reports slot 1), and
+// gets "y" chosen for slot 1 by nodes 2 and 3. Then node 1's old accept reaches node 3, which promised
+// b2: a correct acceptor refuses it; one that takes it gives node 1 a majority for "x" in a slot already
+// chosen.
+void a_late_accept_from_a_superseded_leader(Harness& h) {
+  ASSERT_EQ(h.cluster.campaign(1), 1U);
+  h.propose(1, "x");
+  auto old_accept = [](const Message& m) { return m.from == 1 && m.type == MessageType::kAccept; };
+  // Node 2 times out; everything but node 1's accepts is delivered, and nothing reaches node 1.
+  for (int i = 0; i < 100 && h.cluster.leader() != 2; ++i) {
+    h.cluster.tick(2);
+    h.drop_if([](const Message& m) { return m.to == 1; });
+    while (h.deliver_if([&](const Message& m) { return !old_accept(m) && m.to != 1; })) {
+      h.drop_if([](const Message& m) { return m.to == 1; });
+    }
+  }
+  ASSERT_EQ(h.cluster.leader(), 2U);
+  h.propose(2, "y");
+  while (h.deliver_if([&](const Message& m) { return !old_accept(m) && m.to != 1; })) {
+    h.drop_if([](const Message& m) { return m.to == 1; });
+  }
+  ASSERT_EQ(h.core(2).log().commit(), 1U) << "nodes 2 and 3 chose slot 1";
+  ASSERT_EQ(h.applied(2), (std::vector<std::string>{"y"}));
+  ASSERT_EQ(h.core(3).log().commit(), 0U) << "node 3 has not learned it yet";
+  // Now the late accept arrives at node 3, and node 3's answer at node 1.
+  ASSERT_TRUE(h.deliver_if([&](const Message& m) { return old_accept(m) && m.to == 3; }));
+  ASSERT_TRUE(h.deliver_if([](const Message& m) { return m.from == 3 && m.to == 1; }));
+  h.cluster.deliver_all();
+}
+
+TEST(MultiPaxos, anAcceptorRefusesAnAcceptBelowItsPromise) {
+  Harness h;
+  a_late_accept_from_a_superseded_leader(h);
+  EXPECT_EQ(h.core(1).log().commit(), 0U) << "node 1 never had a majority for x";
+  EXPECT_EQ(h.core(1).status().role, Role::kFollower) << "the refusal told node 1 of the higher ballot";
+}
+
+#if SYNOD_BUG_INJECTION
+TEST(MultiPaxos, anAcceptorThatAcceptsBelowItsPromiseIsCaught) {
+  MultiPaxosConfig config = scenario_config();
+  config.bugs.accept_below_promise = true;
+  Harness h({1, 2, 3}, config);
+  h.expect_violation = true;
+  a_late_accept_from_a_superseded_leader(h);
+  h.checker.check_all(h.cluster);
+  ASSERT_FALSE(h.checker.ok()) << "x and y were both chosen for slot 1 and nobody noticed";
+  std::cout << h.checker.violation().substr(0, 160) << '\n';
+}
+#endif
+
 TEST(MultiPaxos, aNodeBackFromAPartitionDoesNotDeposeTheLeader) {
   Harness h({1, 2, 3}, MultiPaxosConfig{});  // check_quorum on, as a server runs
   ASSERT_TRUE(h.cluster.run_until([&] { return h.cluster.leader().has_value(); }, 200));
