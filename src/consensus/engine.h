@@ -8,12 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "base/status.h"
 #include "consensus/message.h"
 #include "consensus/ready.h"
+#include "consensus/state_encoder.h"
 #include "consensus/types.h"
 
 namespace synod {
@@ -89,6 +91,13 @@ class Engine {
   // Read access to the log for checkers and tools: the entry at `index`, if still held.
   virtual std::optional<Entry> entry_at(Index index) const = 0;
   virtual std::optional<Term> term_at(Index index) const = 0;
+
+  // For the model checker (check/mc): a deep copy of this engine, and the canonical encoding of every
+  // part of its state that decides what it does next, except timers, clocks and randomness (the
+  // checker treats time as a choice: a timeout fires whenever it says so) and counters that only
+  // report. Call both between Readies only (after advance()).
+  virtual std::unique_ptr<Engine> clone() const = 0;
+  virtual void encode_state(StateEncoder& out) const = 0;
 };
 
 }  // namespace synod

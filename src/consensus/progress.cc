@@ -27,6 +27,24 @@ void Inflights::reset() {
   bytes_ = 0;
 }
 
+void Inflights::encode(StateEncoder& out) const {
+  out.u64(sent_.size());
+  for (const Sent& sent : sent_) {
+    out.u64(sent.last_index);
+    out.u64(sent.bytes);
+  }
+}
+
+void Progress::encode(StateEncoder& out) const {
+  out.u64(match_);
+  out.u64(next_);
+  out.u64(static_cast<uint64_t>(state_));
+  out.flag(probe_sent_);
+  out.u64(pending_snapshot_);
+  out.flag(recent_active_);
+  inflights_.encode(out);
+}
+
 const char* progress_state_name(ProgressState state) {
   switch (state) {
     case ProgressState::kProbe: return "probe";

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 
+#include "consensus/state_encoder.h"
 #include "consensus/types.h"
 
 namespace synod {
@@ -34,6 +35,7 @@ class Inflights {
   bool full() const { return sent_.size() >= max_messages_ || bytes_ >= max_bytes_; }
   size_t count() const { return sent_.size(); }
   size_t bytes() const { return bytes_; }
+  void encode(StateEncoder& out) const;
 
  private:
   struct Sent {
@@ -87,6 +89,9 @@ class Progress {
   // Ticks spent in kSnapshot; a snapshot lost on the way is retried after a timeout.
   int snapshot_ticks() const { return snapshot_ticks_; }
   void tick_snapshot() { ++snapshot_ticks_; }
+
+  // For the model checker (consensus/engine.h): all but the snapshot timer.
+  void encode(StateEncoder& out) const;
 
  private:
   Index match_ = 0;

@@ -714,7 +714,9 @@ void MultiPaxos::broadcast_heartbeat(const std::string& context) {
   for (auto& [id, peer] : peers_) {
     Message heartbeat = make(MessageType::kHeartbeat, id);
     heartbeat.commit = std::min(log_.commit(), peer.flow.match());
-    heartbeat.log_term = ticks_;  // echoed: the lease runs from when heartbeats were sent
+    // Echoed: the lease runs from when heartbeats were sent. Without leases no clock travels (the model
+    // checker treats time as a choice, not a value).
+    if (config_.lease_reads) heartbeat.log_term = ticks_;
     heartbeat.context = context;
     send(std::move(heartbeat));
   }
@@ -1003,6 +1005,81 @@ std::optional<Term> MultiPaxos::term_at(Index index) const {
   const Entry* entry = log_.at(index);
   if (entry == nullptr) return std::nullopt;
   return entry->term;
+}
+
+std::unique_ptr<Engine> MultiPaxos::clone() const {
+  return std::unique_ptr<Engine>(new MultiPaxos(*this));
+}
+
+// Left out: the timers (election, heartbeat and transfer elapsed, the randomized timeout), the random
+// generator, the lease clock and its acknowledgements (the checker runs without leases), the counters
+// and the configuration. Ballots hold node ids in their low bits, so they are written as they are: a
+// renaming of ids would reorder ballots, and this engine is checked without symmetry reduction.
+void MultiPaxos::encode_state(StateEncoder& out) const {
+  out.voters(quorum_.incoming().voters());
+  log_.encode(out);
+  out.flag(snapshot_ != nullptr);
+  if (snapshot_) out.snapshot_meta(snapshot_->meta);
+  out.flag(pending_snapshot_ != nullptr);
+  out.u64(static_cast<uint64_t>(role_));
+  out.u64(promised_);
+  out.u64(ballot_);
+  out.u64(leader_ballot_);
+  out.u64(seen_round_);
+  out.node(leader_);
+  out.node(transferee_);
+  out.voters(std::vector<NodeId>(pre_grants_.begin(), pre_grants_.end()));
+  out.u64(prepare_from_);
+  std::vector<NodeId> promisers;
+  for (const auto& [id, promise] : promises_) promisers.push_back(id);
+  out.sorted_by_node(promisers, [&](NodeId id) {
+    const Promise& promise = promises_.at(id);
+    out.u64(promise.commit);
+    out.u64(promise.accepted.size());
+    for (const Entry& entry : promise.accepted) out.entry(entry);
+  });
+  std::vector<NodeId> followers;
+  for (const auto& [id, peer] : peers_) followers.push_back(id);
+  out.sorted_by_node(followers, [&](NodeId id) {
+    const Peer& peer = peers_.at(id);
+    peer.flow.encode(out);
+    out.u64(peer.heartbeat_match);
+  });
+  out.u64(recovered_through_);
+  out.u64(self_match_);
+  out.u64(persisted_last_);
+  out.u64(uncommitted_bytes_);
+  out.flag(broadcast_pending_);
+  auto encode_reads = [&](const std::vector<ReadRequest>& reads) {
+    out.u64(reads.size());
+    for (const ReadRequest& read : reads) {
+      out.bytes(read.context);
+      out.node(read.from);
+    }
+  };
+  encode_reads(unsent_reads_);
+  encode_reads(reads_waiting_);
+  out.u64(read_rounds_.size());
+  for (const ReadRound& round : read_rounds_) {
+    out.u64(round.id);
+    out.u64(round.index);
+    encode_reads(round.requests);
+    out.voters(std::vector<NodeId>(round.acks.begin(), round.acks.end()));
+  }
+  out.u64(next_read_round_);
+  out.u64(accepted_prefix_);
+  out.flag(timeout_now_sent_);
+  out.flag(restarted_);
+  out.u64(outbox_.size());
+  for (const Message& message : outbox_) out.message(message);
+  out.u64(read_states_.size());
+  out.u64(persisted_hard_state_.term);
+  out.u64(persisted_hard_state_.commit);
+  out.node(reported_soft_state_.leader);
+  out.u64(static_cast<uint64_t>(reported_soft_state_.role));
+  out.flag(handed_hard_state_.has_value());
+  out.u64(handed_last_);
+  out.flag(handed_entries_);
 }
 
 }  // namespace synod::paxos

@@ -67,6 +67,8 @@ class MultiPaxos final : public Engine {
   EngineStatus status() const override;
   std::optional<Entry> entry_at(Index index) const override;
   std::optional<Term> term_at(Index index) const override;
+  std::unique_ptr<Engine> clone() const override;
+  void encode_state(StateEncoder& out) const override;
 
   // Introspection for tests and tools.
   const SlotLog& log() const { return log_; }

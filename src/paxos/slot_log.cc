@@ -102,4 +102,14 @@ void SlotLog::mark_applied(Index index) {
   applied_ = std::max(applied_, index);
 }
 
+void SlotLog::encode(StateEncoder& out) const {
+  out.u64(snapshot_index_);
+  out.u64(snapshot_term_);
+  out.u64(slots_.size());
+  for (const Entry& entry : slots_) out.entry(entry);
+  out.u64(commit_);
+  out.u64(applied_);
+  out.u64(unpersisted_from_);
+}
+
 }  // namespace synod::paxos

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "consensus/state_encoder.h"
 #include "consensus/types.h"
 
 namespace synod::paxos {
@@ -58,6 +59,9 @@ class SlotLog {
 
   // Changes whenever an entry changes; never repeats.
   uint64_t version() const { return version_; }
+
+  // For the model checker: everything but the version counter.
+  void encode(StateEncoder& out) const;
 
  private:
   std::deque<Entry> slots_;  // slots_[i] is slot snapshot_index_ + 1 + i

@@ -180,4 +180,15 @@ void RaftLog::compact(Index index) {
   snapshot_term_ = compacted_term;
 }
 
+void RaftLog::encode(StateEncoder& out) const {
+  out.u64(snapshot_index_);
+  out.u64(snapshot_term_);
+  out.u64(entries_.size());
+  for (const Entry& entry : entries_) out.entry(entry);
+  out.u64(committed_);
+  out.u64(applying_);
+  out.u64(applied_);
+  out.u64(stable_);
+}
+
 }  // namespace synod::raft

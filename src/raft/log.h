@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "consensus/state_encoder.h"
 #include "consensus/types.h"
 
 namespace synod::raft {
@@ -84,6 +85,9 @@ class RaftLog {
   size_t entry_count() const { return entries_.size(); }
   // Changes whenever an entry is added, replaced or discarded: lets checkers skip unchanged logs.
   uint64_t version() const { return version_; }
+
+  // For the model checker: everything but the version counter.
+  void encode(StateEncoder& out) const;
 
  private:
   Index snapshot_index_ = 0;

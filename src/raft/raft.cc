@@ -474,7 +474,9 @@ void Raft::send_heartbeat(NodeId to, const std::string& context) {
   // Never tell a follower to commit past what it is known to hold: it may lack those entries.
   heartbeat.commit = std::min(progress_.at(to).match(), log_.committed());
   heartbeat.context = context;
-  heartbeat.index = ticks_;  // echoed back: the lease is measured from when heartbeats were sent
+  // Echoed back: the lease is measured from when heartbeats were sent. Without leases it stays 0, so
+  // that a heartbeat carries no clock (the model checker treats time as a choice, not a value).
+  if (config_.read_only == ReadOnlyOption::kLeaseBased) heartbeat.index = ticks_;
   send(std::move(heartbeat));
 }
 
@@ -989,6 +991,55 @@ std::optional<Entry> Raft::entry_at(Index index) const {
 
 std::optional<Term> Raft::term_at(Index index) const {
   return log_.term(index);
+}
+
+std::unique_ptr<Engine> Raft::clone() const {
+  return std::unique_ptr<Engine>(new Raft(*this));
+}
+
+// Left out: the timers (election, heartbeat and transfer elapsed, the randomized timeout), the random
+// generator, the lease clock and its acknowledgements (the checker runs without leases), the counters,
+// and the configuration, which never changes.
+void Raft::encode_state(StateEncoder& out) const {
+  out.voters(quorum_.incoming().voters());
+  log_.encode(out);
+  out.flag(snapshot_ != nullptr);
+  if (snapshot_) out.snapshot_meta(snapshot_->meta);
+  out.flag(pending_snapshot_ != nullptr);
+  out.u64(static_cast<uint64_t>(role_));
+  out.u64(term_);
+  out.node(vote_);
+  out.node(leader_);
+  out.node(transferee_);
+  std::vector<NodeId> voted;
+  for (const auto& [id, granted] : votes_) voted.push_back(id);
+  out.sorted_by_node(voted, [&](NodeId id) { out.flag(votes_.at(id)); });
+  std::vector<NodeId> followers;
+  for (const auto& [id, progress] : progress_) followers.push_back(id);
+  out.sorted_by_node(followers, [&](NodeId id) { progress_.at(id).encode(out); });
+  read_only_.encode(out);
+  out.u64(reads_waiting_for_commit_.size());
+  for (const auto& [context, from] : reads_waiting_for_commit_) {
+    out.bytes(context);
+    out.node(from);
+  }
+  out.u64(uncommitted_bytes_);
+  out.flag(broadcast_pending_);
+  out.flag(read_heartbeat_pending_);
+  out.flag(timeout_now_sent_);
+  out.flag(restarted_);
+  out.u64(outbox_.size());
+  for (const Message& message : outbox_) out.message(message);
+  out.u64(read_states_.size());
+  out.flag(ready_outstanding_);
+  out.u64(persisted_hard_state_.term);
+  out.node(persisted_hard_state_.vote);
+  out.u64(persisted_hard_state_.commit);
+  out.node(reported_soft_state_.leader);
+  out.u64(static_cast<uint64_t>(reported_soft_state_.role));
+  out.u64(handed_last_index_);
+  out.u64(handed_last_term_);
+  out.u64(handed_applying_);
 }
 
 }  // namespace synod::raft

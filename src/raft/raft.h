@@ -52,6 +52,8 @@ class Raft final : public Engine {
   EngineStatus status() const override;
   std::optional<Entry> entry_at(Index index) const override;
   std::optional<Term> term_at(Index index) const override;
+  std::unique_ptr<Engine> clone() const override;
+  void encode_state(StateEncoder& out) const override;
 
   // Introspection for tests and tools.
   const RaftLog& log() const { return log_; }

@@ -55,4 +55,18 @@ uint64_t ReadOnly::decode_round(const std::string& context) {
   return round;
 }
 
+void ReadOnly::encode(StateEncoder& out) const {
+  out.u64(next_round_);
+  out.u64(queue_.size());
+  for (const PendingRead& read : queue_) {
+    out.u64(read.round);
+    out.u64(read.index);
+    out.bytes(read.context);
+    out.node(read.from);
+  }
+  std::vector<NodeId> acked;
+  for (const auto& [id, round] : acked_) acked.push_back(id);
+  out.sorted_by_node(acked, [&](NodeId id) { out.u64(acked_.at(id)); });
+}
+
 }  // namespace synod::raft

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "consensus/quorum.h"
+#include "consensus/state_encoder.h"
 #include "consensus/types.h"
 
 namespace synod::raft {
@@ -34,6 +35,7 @@ class ReadOnly {
   uint64_t last_round() const { return next_round_ - 1; }
   size_t pending() const { return queue_.size(); }
   void clear();
+  void encode(StateEncoder& out) const;
 
   static std::string encode_round(uint64_t round);
   // Returns 0 if `context` is not a round this leader could have sent.

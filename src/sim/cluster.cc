@@ -21,6 +21,20 @@ Cluster::Cluster(std::vector<NodeId> ids, EngineFactory factory, uint64_t seed)
 
 Cluster::~Cluster() = default;
 
+Cluster::Cluster(const Cluster& other, CloneTag)
+    : ids_(other.ids_),
+      factory_(other.factory_),
+      random_(other.random_),
+      in_flight_(other.in_flight_),
+      cut_links_(other.cut_links_),
+      events_(other.events_) {
+  for (const auto& [id, node] : other.nodes_) nodes_.emplace(id, node->clone());
+}
+
+std::unique_ptr<Cluster> Cluster::clone() const {
+  return std::unique_ptr<Cluster>(new Cluster(*this, CloneTag{}));
+}
+
 void Cluster::set_observer(ClusterObserver* observer) {
   observer_ = observer;
   if (observer_ != nullptr) observer_->on_attach(*this);

@@ -33,6 +33,9 @@ class Cluster final : public ClusterView {
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
+  // A deep copy of every node and message in flight, without the observer: the model checker's
+  // branching point. The copy behaves exactly as the original would from here.
+  std::unique_ptr<Cluster> clone() const;
 
   const std::vector<NodeId>& ids() const override { return ids_; }
   bool is_up(NodeId id) const override;
@@ -88,6 +91,9 @@ class Cluster final : public ClusterView {
   std::string describe_log(NodeId id) const;
 
  private:
+  struct CloneTag {};
+  Cluster(const Cluster& other, CloneTag);
+
   SimNode& node(NodeId id);
   const SimNode& node(NodeId id) const;
   void handle_ready(SimNode& node);

@@ -15,6 +15,17 @@ void SimNode::start(const EngineFactory& factory, const std::vector<NodeId>& vot
   ++incarnation;
 }
 
+std::unique_ptr<SimNode> SimNode::clone() const {
+  auto copy = std::make_unique<SimNode>();
+  copy->id = id;
+  copy->engine = engine ? engine->clone() : nullptr;
+  copy->store = store;
+  copy->state_machine = state_machine;
+  copy->read_states = read_states;
+  copy->incarnation = incarnation;
+  return copy;
+}
+
 void SimNode::crash() {
   engine.reset();
   read_states.clear();

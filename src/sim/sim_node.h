@@ -32,6 +32,8 @@ struct SimNode {
   uint64_t incarnation = 0;
 
   bool up() const { return engine != nullptr; }
+  // A deep copy (the engine cloned), for the model checker.
+  std::unique_ptr<SimNode> clone() const;
   // Builds the engine from what the node made durable: a first start or a restart.
   void start(const EngineFactory& factory, const std::vector<NodeId>& voters, uint64_t seed);
   void crash();

@@ -1,0 +1,72 @@
+// What the model checker (check/model_checker.h) explores, in a form a file can hold: the cluster it
+// starts from (McSetup) and the steps it takes (McStep). A counterexample is written as a replay file
+// of both, which `synod-sim --replay FILE` and `synod-mc --replay FILE` run again on a fresh
+// sim::Cluster: every step is deterministic given the setup, so the same states follow.
+//
+// Replay file (text, one item per line, '#' starts a comment):
+//   engine raft|paxos
+//   nodes N
+//   seed S
+//   bug NAME            (optional; test builds only)
+//   step KIND ARG...    (deliver P | drop P | duplicate P | timeout N | restart N | propose N K |
+//                        read N K; P is a position among the messages in flight, in send order)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "sim/cluster.h"
+
+namespace synod::check {
+
+enum class McEngine : uint8_t { kRaft, kMultiPaxos };
+
+struct McSetup {
+  McEngine engine = McEngine::kRaft;
+  size_t nodes = 3;
+  uint64_t seed = 1;
+  std::string bug;  // an injected bug of the engine's core, by name (see bug_names), or empty
+
+  // The bugs this build can inject into `engine` (none outside test builds).
+  static std::vector<std::string> bug_names(McEngine engine);
+  Status validate() const;
+  // The cores as the checker runs them: short timeouts (time is a choice anyway), no check-quorum and
+  // no leases (both rest on clocks, which the checker does not model), the bug switched on.
+  sim::EngineFactory factory() const;
+  std::unique_ptr<sim::Cluster> make_cluster() const;
+};
+
+struct McStep {
+  enum class Kind : uint8_t { kDeliver, kDrop, kDuplicate, kTimeout, kRestart, kPropose, kRead };
+  Kind kind = Kind::kDeliver;
+  uint32_t arg = 0;    // a position in flight, or a node id
+  uint32_t value = 0;  // propose: the value's number ("v<value>"); read: the read's ("r<value>")
+
+  std::string to_string() const;
+  static std::optional<McStep> parse(std::string_view text);
+};
+
+// Applies `step` to `cluster`. Returns false if it cannot apply there (a position past the messages in
+// flight, a node that is down or not a leader where one is needed).
+//   timeout: the node's clock runs until it acts: ticks until it sends something or its role or term
+//            changes (a follower campaigns; a leader sends heartbeats).
+//   restart: crash and restart at once; only what the node made durable survives.
+bool apply_step(sim::Cluster& cluster, const McStep& step);
+
+std::string proposal_value(uint32_t number);
+std::string read_context(uint32_t number);
+
+struct McTrace {
+  McSetup setup;
+  std::vector<McStep> steps;
+
+  std::string to_text(const std::string& comment = {}) const;
+  static Result<McTrace> parse(std::string_view text);
+};
+
+}  // namespace synod::check
