@@ -14,22 +14,14 @@
 namespace {
 
 int replay_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << "synod-mc: cannot read " << path << '\n';
-    return 2;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  synod::Result<synod::check::McTrace> trace = synod::check::McTrace::parse(text.str());
-  if (!trace.is_ok()) {
-    std::cerr << "synod-mc: " << trace.status().to_string() << '\n';
-    return 2;
-  }
   std::string account;
-  std::string violation = synod::check::replay(trace.value(), &account);
+  synod::Result<std::string> violation = synod::check::replay_file(path, &account);
+  if (!violation.is_ok()) {
+    std::cerr << "synod-mc: " << violation.status().to_string() << '\n';
+    return 2;
+  }
   std::cout << account;
-  return violation.empty() ? 0 : 1;
+  return violation.value().empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -58,6 +50,7 @@ int main(int argc, char** argv) {
   app.add_option("--reads", options.bounds.reads, "linearizable reads asked on a path");
   app.add_option("--max-depth", options.max_depth, "deepest path explored (0: none for bfs, 200 for dfs)");
   app.add_option("--max-states", options.max_states, "stop after this many distinct states (0: no limit)");
+  app.add_flag("--pre-vote", options.setup.pre_vote, "run the pre-vote round before each election");
   app.add_flag("!--no-symmetry", options.symmetry, "do not merge states that differ by a renaming of ids");
   app.add_option("--counterexample", counterexample_path, "where to write a counterexample's replay file");
   app.add_option("--replay", replay_path, "run a replay file instead and print every step");

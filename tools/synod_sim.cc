@@ -10,6 +10,7 @@
 #include <iostream>
 #include <string>
 
+#include "check/model_checker.h"
 #include "check/sim_run.h"
 #include "paxos/multi_config.h"
 #include "raft/config.h"
@@ -27,6 +28,7 @@ void usage(std::ostream& out) {
          " [--bug NAME]"
 #endif
          "\n"
+         "       synod-sim --replay FILE   (a synod-mc counterexample, run again step by step)\n"
          "  --faults         comma list of partition, crash, pause, skew, drop, dup (or none); default all\n"
          "  --seconds        virtual seconds of faults before the liveness phase (default 20, or 600 with "
          "--ops)\n"
@@ -116,6 +118,16 @@ int main(int argc, char** argv) {
       trace_file = value();
     } else if (arg == "--history") {
       history_file = value();
+    } else if (arg == "--replay") {
+      // A synod-mc counterexample (check/mc_trace.h): every step again, with each node's state.
+      std::string account;
+      synod::Result<std::string> violation = synod::check::replay_file(value(), &account);
+      if (!violation.is_ok()) {
+        std::cerr << "synod-sim: " << violation.status().to_string() << '\n';
+        return 2;
+      }
+      std::cout << account;
+      return violation.value().empty() ? 0 : 1;
     } else if (arg == "--engine") {
       engine = value();
       if (engine != "raft" && engine != "paxos") bad_usage("unknown engine '" + engine + "' (raft, paxos)");

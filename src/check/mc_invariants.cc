@@ -135,7 +135,9 @@ std::string check_state(McEngine engine, sim::Cluster& cluster, McGhost& ghost,
       auto [it, inserted] = ghost.leaders.emplace(status.term, id);
       if (!inserted && it->second != id) {
         return "election safety: nodes " + std::to_string(it->second) + " and " + std::to_string(id) +
-               " both led in term " + std::to_string(status.term);
+               " both led in " +
+               (paxos ? "ballot " + paxos::ballot_string(status.term)
+                      : "term " + std::to_string(status.term));
       }
     }
 
@@ -174,8 +176,10 @@ std::string check_state(McEngine engine, sim::Cluster& cluster, McGhost& ghost,
       if (chosen.commit_term >= status.term || index <= status.snapshot_index) continue;
       std::optional<Entry> entry = core.entry_at(index);
       if (!entry || value_hash(*entry) != chosen.value || (!paxos && entry->term != chosen.term)) {
-        return "leader completeness: node " + std::to_string(id) + " leads in term " +
-               std::to_string(status.term) + " without the entry chosen at index " + std::to_string(index);
+        return "leader completeness: node " + std::to_string(id) + " leads in " +
+               (paxos ? "ballot " + paxos::ballot_string(status.term)
+                      : "term " + std::to_string(status.term)) +
+               " without the entry chosen at index " + std::to_string(index);
       }
     }
     if (paxos) {

@@ -92,6 +92,10 @@ sim::EngineFactory McSetup::factory() const {
     config.heartbeat_tick = 1;
     config.check_quorum = false;
     config.read_only = raft::ReadOnlyOption::kSafe;
+    config.pre_vote = pre_vote;
+    // One entry per Append, so that every prefix of a log can be in flight (a leader that batches
+    // hides interleavings that a slower network or a smaller limit would show).
+    config.max_bytes_per_message = 1;
     config.forward_proposals = false;
 #if SYNOD_BUG_INJECTION
     config.bugs.commit_old_term_by_counting = bug == "commit-old-term-by-counting";
@@ -106,6 +110,8 @@ sim::EngineFactory McSetup::factory() const {
   config.heartbeat_tick = 1;
   config.check_quorum = false;
   config.lease_reads = false;
+  config.pre_vote = pre_vote;
+  config.max_bytes_per_message = 1;
 #if SYNOD_BUG_INJECTION
   config.bugs.accept_below_promise = bug == "accept-below-promise";
   config.bugs.ignore_highest_accepted = bug == "ignore-highest-accepted";
@@ -214,6 +220,7 @@ std::string McTrace::to_text(const std::string& comment) const {
   out << "nodes " << setup.nodes << '\n';
   out << "seed " << setup.seed << '\n';
   if (!setup.bug.empty()) out << "bug " << setup.bug << '\n';
+  out << "pre-vote " << (setup.pre_vote ? "on" : "off") << '\n';
   for (const McStep& step : steps) out << "step " << step.to_string() << '\n';
   return out.str();
 }
@@ -251,6 +258,8 @@ Result<McTrace> McTrace::parse(std::string_view text) {
       std::optional<uint64_t> s = parse_number(w[1]);
       if (!s) return bad("seed must be a number");
       trace.setup.seed = *s;
+    } else if (w[0] == "pre-vote" && w.size() == 2 && (w[1] == "on" || w[1] == "off")) {
+      trace.setup.pre_vote = w[1] == "on";
     } else if (w[0] == "bug" && w.size() == 2) {
       trace.setup.bug = std::string(w[1]);
     } else if (w[0] == "step") {

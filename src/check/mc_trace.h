@@ -8,6 +8,7 @@
 //   nodes N
 //   seed S
 //   bug NAME            (optional; test builds only)
+//   pre-vote on|off     (optional; off)
 //   step KIND ARG...    (deliver P | drop P | duplicate P | timeout N | restart N | propose N K |
 //                        read N K; P is a position among the messages in flight, in send order)
 #pragma once
@@ -31,6 +32,9 @@ struct McSetup {
   size_t nodes = 3;
   uint64_t seed = 1;
   std::string bug;  // an injected bug of the engine's core, by name (see bug_names), or empty
+  // Raft's pre-vote round (and Multi-Paxos's, which reuses it) doubles the messages of every election;
+  // off by default so that the same bounds reach more elections.
+  bool pre_vote = false;
 
   // The bugs this build can inject into `engine` (none outside test builds).
   static std::vector<std::string> bug_names(McEngine engine);

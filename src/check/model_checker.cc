@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <fstream>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -33,16 +34,19 @@ struct Parent {
 
 class Explorer {
  public:
-  explicit Explorer(const McOptions& options) : options_(options), start_(std::chrono::steady_clock::now()) {
-    const std::vector<NodeId> ids = ids_of(options.setup.nodes);
-    NodeId top = ids.back();
-    std::vector<NodeId> permutation = ids;
-    bool symmetric = options.symmetry && options.setup.engine == McEngine::kRaft;
+  explicit Explorer(const McOptions& options)
+      : options_(options), ids_(ids_of(options.setup.nodes)), start_(std::chrono::steady_clock::now()) {
+    NodeId top = ids_.back();
+    identity_.assign(top + 1, kNoNode);
+    for (NodeId id : ids_) identity_[id] = id;
+    anonymous_.assign(top + 1, kNoNode);
+    symmetric_ = options.symmetry && options.setup.engine == McEngine::kRaft && ids_.size() > 1;
+    std::vector<NodeId> permutation = ids_;
     do {
       std::vector<NodeId> renaming(top + 1, kNoNode);
-      for (size_t i = 0; i < ids.size(); ++i) renaming[ids[i]] = permutation[i];
+      for (size_t i = 0; i < ids_.size(); ++i) renaming[ids_[i]] = permutation[i];
       renamings_.push_back(std::move(renaming));
-    } while (symmetric && std::next_permutation(permutation.begin(), permutation.end()));
+    } while (symmetric_ && std::next_permutation(permutation.begin(), permutation.end()));
   }
 
   McResult run() {
@@ -84,23 +88,25 @@ class Explorer {
     options_.progress(result_);
   }
 
+  static void encode_node(const sim::Cluster& cluster, NodeId id, StateEncoder& out) {
+    bool up = cluster.is_up(id);
+    out.flag(up);
+    if (up) cluster.engine(id).encode_state(out);
+    const DurableState& durable = cluster.store(id).state();
+    out.u64(durable.hard_state.term);
+    out.node(durable.hard_state.vote);
+    out.u64(durable.hard_state.commit);
+    out.u64(durable.entries.size());
+    for (const Entry& entry : durable.entries) out.entry(entry);
+    out.flag(durable.snapshot != nullptr);
+    if (durable.snapshot) out.snapshot_meta(durable.snapshot->meta);
+    out.u64(cluster.state_machine(id).applied_index());
+    out.u64(cluster.state_machine(id).chain_hash());
+  }
+
   void encode(const McState& state, const std::vector<NodeId>& renaming, StateEncoder& out) const {
     const sim::Cluster& cluster = *state.cluster;
-    out.sorted_by_node(cluster.ids(), [&](NodeId id) {
-      bool up = cluster.is_up(id);
-      out.flag(up);
-      if (up) cluster.engine(id).encode_state(out);
-      const DurableState& durable = cluster.store(id).state();
-      out.u64(durable.hard_state.term);
-      out.node(durable.hard_state.vote);
-      out.u64(durable.hard_state.commit);
-      out.u64(durable.entries.size());
-      for (const Entry& entry : durable.entries) out.entry(entry);
-      out.flag(durable.snapshot != nullptr);
-      if (durable.snapshot) out.snapshot_meta(durable.snapshot->meta);
-      out.u64(cluster.state_machine(id).applied_index());
-      out.u64(cluster.state_machine(id).chain_hash());
-    });
+    out.sorted_by_node(cluster.ids(), [&](NodeId id) { encode_node(cluster, id, out); });
     // The network is a multiset: its messages in a canonical order.
     std::vector<std::string> messages;
     messages.reserve(cluster.in_flight().size());
@@ -115,12 +121,36 @@ class Explorer {
     state.ghost.encode(out);
   }
 
+  static uint64_t hash(const StateEncoder& out) { return std::hash<std::string_view>{}(out.data()); }
+
+  // The least hash over every renaming of ids, so that symmetric states share one fingerprint. Only
+  // renamings that keep the nodes in the order of their id-free encodings can give the least canonical
+  // form's competitors, and that order is itself the same for symmetric states: trying only those is
+  // as canonical as trying all, and usually one is left.
   uint64_t fingerprint(const McState& state) const {
+    if (!symmetric_) {
+      StateEncoder out(identity_);
+      encode(state, identity_, out);
+      return hash(out);
+    }
+    std::vector<std::string> signature(ids_.size());
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      StateEncoder out(anonymous_);
+      encode_node(*state.cluster, ids_[i], out);
+      signature[i] = out.take();
+    }
     uint64_t best = UINT64_MAX;
     for (const std::vector<NodeId>& renaming : renamings_) {
+      bool keeps_order = true;
+      for (size_t i = 0; i < ids_.size() && keeps_order; ++i) {
+        for (size_t j = 0; j < ids_.size() && keeps_order; ++j) {
+          if (signature[i] < signature[j] && renaming[ids_[i]] > renaming[ids_[j]]) keeps_order = false;
+        }
+      }
+      if (!keeps_order) continue;
       StateEncoder out(renaming);
       encode(state, renaming, out);
-      best = std::min<uint64_t>(best, std::hash<std::string_view>{}(out.data()));
+      best = std::min(best, hash(out));
     }
     return best;
   }
@@ -293,6 +323,10 @@ class Explorer {
   }
 
   const McOptions& options_;
+  std::vector<NodeId> ids_;
+  std::vector<NodeId> identity_;
+  std::vector<NodeId> anonymous_;  // every id written as kNoNode
+  bool symmetric_ = false;
   std::vector<std::vector<NodeId>> renamings_;
   McResult result_;
   std::chrono::steady_clock::time_point start_;
@@ -347,6 +381,16 @@ std::string replay(const McTrace& trace, std::string* out) {
     log << "no violation\n";
   }
   return result(violation);
+}
+
+Result<std::string> replay_file(const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  if (!in) return Status(ErrorCode::kNotFound, "cannot read replay file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  Result<McTrace> trace = McTrace::parse(text.str());
+  if (!trace.is_ok()) return trace.status();
+  return replay(trace.value(), out);
 }
 
 }  // namespace synod::check

@@ -67,5 +67,7 @@ McResult model_check(const McOptions& options);
 // check::InvariantChecker's too, as a second opinion). Writes a numbered step-by-step account with
 // every node's state to `out` if it is not null. Returns the first violation, or an empty string.
 std::string replay(const McTrace& trace, std::string* out);
+// The same for a replay file: an error if it cannot be read or parsed, else the violation (or "").
+Result<std::string> replay_file(const std::string& path, std::string* out);
 
 }  // namespace synod::check

@@ -34,6 +34,9 @@ struct MultiPaxosConfig {
   // a node cut off for a while would otherwise depose a working leader with its higher ballots each
   // time it comes back. As Raft's check_quorum.
   bool check_quorum = true;
+  // Ask a majority whether it would promise before raising the promise (kPreVote), as Raft's pre-vote:
+  // a node back from a partition then does not depose a working leader.
+  bool pre_vote = true;
   // Lease reads: the leader answers reads at its chosen prefix without a heartbeat round while a
   // majority took its heartbeats within the last election timeout (less a tick). Sound because such an
   // acceptor promises no other ballot for an election timeout (check_quorum), and a restarted one

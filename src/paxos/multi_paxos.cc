@@ -113,7 +113,7 @@ void MultiPaxos::pre_campaign() {
   role_ = Role::kPreCandidate;
   ballot_ = make_ballot(round, config_.id);
   pre_grants_ = {config_.id};
-  if (pre_grants_.size() >= quorum_.incoming().quorum()) {
+  if (!config_.pre_vote || pre_grants_.size() >= quorum_.incoming().quorum()) {
     campaign(false);
     return;
   }
