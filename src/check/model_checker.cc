@@ -213,6 +213,22 @@ class Explorer {
     return Outcome::kNew;
   }
 
+  // Takes `step` from `from` into `to` and counts it. On a violation result_ holds it (the caller adds
+  // the path that led there).
+  Outcome take(const McState& from, const McStep& step, McState& to) {
+    std::string violation;
+    Outcome outcome = successor(from, step, to, violation);
+    if (outcome == Outcome::kNotApplicable) return outcome;
+    ++result_.transitions;
+    maybe_report();
+    if (outcome == Outcome::kViolation) {
+      result_.violation = violation;
+      result_.counterexample.setup = options_.setup;
+    }
+    if (outcome == Outcome::kPruned) ++result_.pruned;
+    return outcome;
+  }
+
   bool state_limit_reached() const {
     return options_.max_states != 0 && result_.distinct_states >= options_.max_states;
   }
@@ -234,14 +250,8 @@ class Explorer {
       for (auto& [print, state] : frontier) {
         for (const McStep& step : steps(*state)) {
           auto child = std::make_unique<McState>();
-          std::string violation;
-          Outcome outcome = successor(*state, step, *child, violation);
-          if (outcome == Outcome::kNotApplicable) continue;
-          ++result_.transitions;
-          maybe_report();
+          Outcome outcome = take(*state, step, *child);
           if (outcome == Outcome::kViolation) {
-            result_.violation = violation;
-            result_.counterexample.setup = options_.setup;
             std::vector<McStep> path{step};
             for (uint64_t at = print; !parents.at(at).root; at = parents.at(at).parent)
               path.push_back(parents.at(at).step);
@@ -250,10 +260,7 @@ class Explorer {
             result_.max_depth = depth + 1;
             return;
           }
-          if (outcome == Outcome::kPruned) {
-            ++result_.pruned;
-            continue;
-          }
+          if (outcome != Outcome::kNew) continue;
           uint64_t child_print = fingerprint(*child);
           if (!parents.emplace(child_print, Parent{print, step, false}).second) continue;
           ++result_.distinct_states;
@@ -292,22 +299,13 @@ class Explorer {
       }
       McStep step = top.steps[top.next++];
       auto child = std::make_unique<McState>();
-      std::string violation;
-      Outcome outcome = successor(*top.state, step, *child, violation);
-      if (outcome == Outcome::kNotApplicable) continue;
-      ++result_.transitions;
-      maybe_report();
+      Outcome outcome = take(*top.state, step, *child);
       if (outcome == Outcome::kViolation) {
-        result_.violation = violation;
-        result_.counterexample.setup = options_.setup;
         for (size_t i = 1; i < stack.size(); ++i) result_.counterexample.steps.push_back(stack[i].via);
         result_.counterexample.steps.push_back(step);
         return;
       }
-      if (outcome == Outcome::kPruned) {
-        ++result_.pruned;
-        continue;
-      }
+      if (outcome != Outcome::kNew) continue;
       if (!seen.emplace(fingerprint(*child), true).second) continue;
       ++result_.distinct_states;
       if (state_limit_reached()) return;
