@@ -87,6 +87,16 @@ void McGhost::encode(StateEncoder& out) const {
   out.u64(reads_asked);
 }
 
+void McGhost::spend(const McStep& step) {
+  switch (step.kind) {
+    case McStep::Kind::kPropose: ++proposals; break;
+    case McStep::Kind::kRestart: ++restarts; break;
+    case McStep::Kind::kDuplicate: ++duplicates; break;
+    case McStep::Kind::kRead: ++reads_asked; break;
+    default: break;
+  }
+}
+
 std::vector<McNodeBefore> snapshot_nodes(const sim::Cluster& cluster) {
   std::vector<McNodeBefore> out;
   for (NodeId id : cluster.ids()) {

@@ -51,6 +51,8 @@ struct McGhost {
   uint32_t reads_asked = 0;
 
   void encode(StateEncoder& out) const;
+  // Counts what `step` spends of the budgets.
+  void spend(const McStep& step);
 };
 
 // A node's term and commit before a step, for the checks on transitions.

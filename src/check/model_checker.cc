@@ -191,13 +191,7 @@ class Explorer {
     to.ghost = from.ghost;
     std::vector<McNodeBefore> before = snapshot_nodes(*to.cluster);
     if (!apply_step(*to.cluster, step)) return Outcome::kNotApplicable;
-    switch (step.kind) {
-      case McStep::Kind::kPropose: ++to.ghost.proposals; break;
-      case McStep::Kind::kRestart: ++to.ghost.restarts; break;
-      case McStep::Kind::kDuplicate: ++to.ghost.duplicates; break;
-      case McStep::Kind::kRead: ++to.ghost.reads_asked; break;
-      default: break;
-    }
+    to.ghost.spend(step);
     // Violations first: a state just past a bound is as real as any.
     violation = check_state(options_.setup.engine, *to.cluster, to.ghost, before, &step);
     if (!violation.empty()) return Outcome::kViolation;
@@ -364,7 +358,7 @@ std::string replay(const McTrace& trace, std::string* out) {
       return result("step " + std::to_string(i + 1) + " (" + step.to_string() +
                     ") does not apply: the trace does not fit this build or setup");
     }
-    if (step.kind == McStep::Kind::kPropose) ++ghost.proposals;
+    ghost.spend(step);
     violation = check_state(trace.setup.engine, *cluster, ghost, before, &step);
     log << (i + 1) << ". " << step.to_string() << what << '\n'
         << cluster->describe() << "  in flight: " << cluster->in_flight().size() << '\n';

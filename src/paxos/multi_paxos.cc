@@ -598,10 +598,11 @@ void MultiPaxos::handle_promise(const Message& message) {
   if (promises_.size() >= quorum_.incoming().quorum()) become_leader();
 }
 
-MultiPaxos::Peer* MultiPaxos::note_answer(const Message& message) {
+MultiPaxos::Peer* MultiPaxos::note_answer(const Message& message, Index* match_before) {
   auto found = peers_.find(message.from);
   if (found == peers_.end()) return nullptr;
   Peer& peer = found->second;
+  if (match_before != nullptr) *match_before = peer.flow.match();
   peer.flow.set_recent_active(true);
   peer.flow.maybe_update(std::min(message.index, log_.last_index()));
   // The snapshot it was sent is installed (or it has caught up past it some other way).
@@ -614,9 +615,7 @@ MultiPaxos::Peer* MultiPaxos::note_answer(const Message& message) {
 
 void MultiPaxos::handle_accepted(const Message& message) {
   Index match_before = 0;
-  if (auto found = peers_.find(message.from); found != peers_.end())
-    match_before = found->second.flow.match();
-  Peer* found = note_answer(message);
+  Peer* found = note_answer(message, &match_before);
   if (found == nullptr) return;
   Progress& flow = found->flow;
   switch (flow.state()) {

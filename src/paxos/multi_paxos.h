@@ -124,8 +124,9 @@ class MultiPaxos final : public Engine {
 
   // Leader.
   void handle_promise(const Message& message);
-  // What an acceptor's answer says of its progress; nullptr if it is not a peer.
-  Peer* note_answer(const Message& message);
+  // What an acceptor's answer says of its progress; nullptr if it is not a peer. `match_before`, if
+  // given, gets the prefix known for it before this answer.
+  Peer* note_answer(const Message& message, Index* match_before = nullptr);
   void handle_accepted(const Message& message);
   void handle_heartbeat_response(const Message& message);
   void send_accepts(NodeId to, Peer& peer);
