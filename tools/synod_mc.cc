@@ -1,7 +1,7 @@
-// synod-mc: explores every interleaving of a small cluster of the real Raft or Multi-Paxos core within
-// bounds, checking safety in each state (check/model_checker.h). Prints the state counts and either
-// "no violation" (with whether the bounded space was exhausted) or a numbered counterexample, which it
-// also writes as a replay file for `synod-sim --replay`.
+// synod-mc: explores every interleaving of a small cluster of the real Raft, Multi-Paxos or single-decree
+// Paxos core within bounds, checking safety in each state (check/model_checker.h). Prints the state
+// counts and either "no violation" (with whether the bounded space was exhausted) or a numbered
+// counterexample, which it also writes as a replay file for `synod-sim --replay`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -28,14 +28,16 @@ int replay_file(const std::string& path) {
 
 int main(int argc, char** argv) {
   using synod::check::McEngine;
-  CLI::App app{"synod-mc: explicit-state model checking of the Raft and Multi-Paxos cores"};
+  CLI::App app{
+      "synod-mc: explicit-state model checking of the Raft, Multi-Paxos and single-decree Paxos cores"};
   synod::check::McOptions options;
   std::string engine = "raft";
   std::string search = "bfs";
   std::string counterexample_path = "synod-mc-counterexample.txt";
   std::string replay_path;
   bool quiet = false;
-  app.add_option("--engine", engine, "raft or paxos")->check(CLI::IsMember({"raft", "paxos"}));
+  app.add_option("--engine", engine, "raft, paxos (Multi-Paxos) or single-decree")
+      ->check(CLI::IsMember({"raft", "paxos", "single-decree"}));
   app.add_option("--nodes", options.setup.nodes, "cluster size")->check(CLI::Range(1, 7));
   app.add_option("--seed", options.setup.seed, "seed of the cores' own randomness (timers only)");
   app.add_option("--bug", options.setup.bug, "inject a bug of the core (test builds)");
@@ -58,7 +60,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (!replay_path.empty()) return replay_file(replay_path);
-  options.setup.engine = engine == "raft" ? McEngine::kRaft : McEngine::kMultiPaxos;
+  for (McEngine e : {McEngine::kRaft, McEngine::kMultiPaxos, McEngine::kSingleDecree}) {
+    if (engine == synod::check::engine_name(e)) options.setup.engine = e;
+  }
   options.depth_first = search == "dfs";
   if (synod::Status valid = options.setup.validate(); !valid.is_ok()) {
     std::cerr << "synod-mc: " << valid.to_string() << '\n';

@@ -81,20 +81,6 @@ void McGhost::encode(StateEncoder& out) const {
     out.node(read.node);
     out.u64(read.at_least);
   }
-  out.u64(proposals);
-  out.u64(restarts);
-  out.u64(duplicates);
-  out.u64(reads_asked);
-}
-
-void McGhost::spend(const McStep& step) {
-  switch (step.kind) {
-    case McStep::Kind::kPropose: ++proposals; break;
-    case McStep::Kind::kRestart: ++restarts; break;
-    case McStep::Kind::kDuplicate: ++duplicates; break;
-    case McStep::Kind::kRead: ++reads_asked; break;
-    default: break;
-  }
 }
 
 std::vector<McNodeBefore> snapshot_nodes(const sim::Cluster& cluster) {

@@ -44,15 +44,8 @@ struct McGhost {
   std::map<Term, NodeId> leaders;
   std::map<Index, Chosen> chosen;
   std::map<std::string, PendingRead> reads;
-  // Budgets spent on this path.
-  uint32_t proposals = 0;
-  uint32_t restarts = 0;
-  uint32_t duplicates = 0;
-  uint32_t reads_asked = 0;
 
   void encode(StateEncoder& out) const;
-  // Counts what `step` spends of the budgets.
-  void spend(const McStep& step);
 };
 
 // A node's term and commit before a step, for the checks on transitions.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "base/assert.h"
 #include "paxos/multi_config.h"
 #include "raft/config.h"
 #include "sim/paxos_engine.h"
@@ -54,6 +55,15 @@ constexpr KindName kKinds[] = {
 
 }  // namespace
 
+const char* engine_name(McEngine engine) {
+  switch (engine) {
+    case McEngine::kRaft: return "raft";
+    case McEngine::kMultiPaxos: return "paxos";
+    case McEngine::kSingleDecree: return "single-decree";
+  }
+  return "?";
+}
+
 std::vector<std::string> McSetup::bug_names(McEngine engine) {
 #if SYNOD_BUG_INJECTION
   if (engine == McEngine::kRaft) {
@@ -62,6 +72,7 @@ std::vector<std::string> McSetup::bug_names(McEngine engine) {
     return {"commit-old-term-by-counting", "grant-two-votes-per-term", "skip-up-to-date-check",
             "read-without-quorum-check"};
   }
+  if (engine == McEngine::kSingleDecree) return {"accept-below-promise", "ignore-accepted-values"};
   return {"accept-below-promise", "ignore-highest-accepted", "skip-hole-filling"};
 #else
   (void)engine;
@@ -86,6 +97,7 @@ Status McSetup::validate() const {
 }
 
 sim::EngineFactory McSetup::factory() const {
+  SYNOD_ASSERT_MSG(engine != McEngine::kSingleDecree, "single-decree Paxos is not an Engine");
   if (engine == McEngine::kRaft) {
     raft::Config config;
     config.election_tick = kElectionTick;
@@ -216,7 +228,7 @@ std::string McTrace::to_text(const std::string& comment) const {
     std::istringstream lines(comment);
     for (std::string line; std::getline(lines, line);) out << "# " << line << '\n';
   }
-  out << "engine " << (setup.engine == McEngine::kRaft ? "raft" : "paxos") << '\n';
+  out << "engine " << engine_name(setup.engine) << '\n';
   out << "nodes " << setup.nodes << '\n';
   out << "seed " << setup.seed << '\n';
   if (!setup.bug.empty()) out << "bug " << setup.bug << '\n';
@@ -243,13 +255,13 @@ Result<McTrace> McTrace::parse(std::string_view text) {
                     "replay file line " + std::to_string(line_number) + ": " + why);
     };
     if (w[0] == "engine" && w.size() == 2) {
-      if (w[1] == "raft") {
-        trace.setup.engine = McEngine::kRaft;
-      } else if (w[1] == "paxos") {
-        trace.setup.engine = McEngine::kMultiPaxos;
-      } else {
-        return bad("engine must be raft or paxos");
+      bool known = false;
+      for (McEngine engine : {McEngine::kRaft, McEngine::kMultiPaxos, McEngine::kSingleDecree}) {
+        if (w[1] != engine_name(engine)) continue;
+        trace.setup.engine = engine;
+        known = true;
       }
+      if (!known) return bad("engine must be raft, paxos or single-decree");
     } else if (w[0] == "nodes" && w.size() == 2) {
       std::optional<uint64_t> n = parse_number(w[1]);
       if (!n) return bad("nodes must be a number");

@@ -4,7 +4,7 @@
 // sim::Cluster: every step is deterministic given the setup, so the same states follow.
 //
 // Replay file (text, one item per line, '#' starts a comment):
-//   engine raft|paxos
+//   engine raft|paxos|single-decree
 //   nodes N
 //   seed S
 //   bug NAME            (optional; test builds only)
@@ -25,7 +25,8 @@
 
 namespace synod::check {
 
-enum class McEngine : uint8_t { kRaft, kMultiPaxos };
+enum class McEngine : uint8_t { kRaft, kMultiPaxos, kSingleDecree };
+const char* engine_name(McEngine engine);  // raft, paxos, single-decree
 
 struct McSetup {
   McEngine engine = McEngine::kRaft;
@@ -39,8 +40,9 @@ struct McSetup {
   // The bugs this build can inject into `engine` (none outside test builds).
   static std::vector<std::string> bug_names(McEngine engine);
   Status validate() const;
-  // The cores as the checker runs them: short timeouts (time is a choice anyway), no check-quorum and
-  // no leases (both rest on clocks, which the checker does not model), the bug switched on.
+  // The Engine cores (Raft, Multi-Paxos) as the checker runs them: short timeouts (time is a choice
+  // anyway), no check-quorum and no leases (both rest on clocks, which the checker does not model), the
+  // bug switched on. Single-decree Paxos is not an Engine (check/mc_single_decree_world.cc sets it up).
   sim::EngineFactory factory() const;
   std::unique_ptr<sim::Cluster> make_cluster() const;
 };

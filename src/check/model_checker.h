@@ -1,19 +1,20 @@
 // ModelChecker: explicit-state model checking of the real protocol cores (seed 002's TLA+-style
 // exploration, run on the code itself rather than on a model of it).
 //
-// A state is a whole sim::Cluster (every node's core, what it made durable, its state machine, and the
-// messages in flight, a multiset) plus McGhost (check/mc_invariants.h). From each state every choice is
+// A state is a McWorld (check/mc_world.h): for the Engine cores a whole sim::Cluster (every node's core,
+// what it made durable, its state machine, and the messages in flight, a multiset) plus McGhost
+// (check/mc_invariants.h); for single-decree Paxos a sim::PaxosCluster. From each state every choice is
 // a successor (McStep): deliver, drop or duplicate any message in flight, let any node's time run until
 // it acts (time is a choice, not a value: timers and randomness are left out of the state), crash and
-// restart any node, have a leader propose a value or ask for a read. Each new state is checked against
-// the invariants of check/mc_invariants.h.
+// restart any node, have a node propose a value or ask for a read. Each new state is checked against
+// the world's invariants.
 //
 // Bounds keep the space finite: successors that pass one are not explored (max term or ballot round,
 // log length, messages in flight) or not taken (proposals, restarts, duplicates, reads). Breadth-first
 // search finds a shortest counterexample; depth-first uses less memory. Distinct states are kept as
 // 64-bit fingerprints of a canonical encoding (consensus/state_encoder.h); for Raft, states that differ
 // only by a renaming of node ids are one state (symmetry reduction: the fingerprint is the least over
-// every permutation). Multi-Paxos ballots order node ids, so there the reduction is off.
+// every permutation). Paxos ballots order node ids, so there the reduction is off.
 #pragma once
 
 #include <cstdint>
@@ -22,18 +23,9 @@
 #include <vector>
 
 #include "check/mc_trace.h"
+#include "check/mc_world.h"
 
 namespace synod::check {
-
-struct McBounds {
-  uint64_t max_term = 3;  // Raft term, or Multi-Paxos ballot round
-  Index max_log = 3;      // entries (slots) in any node's log
-  size_t max_in_flight = 6;
-  uint32_t proposals = 2;
-  uint32_t restarts = 1;
-  uint32_t duplicates = 1;
-  uint32_t reads = 0;
-};
 
 struct McResult {
   uint64_t distinct_states = 0;

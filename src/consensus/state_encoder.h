@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,9 @@ class StateEncoder {
   // `renaming[id]` is the id to write for `id`; ids outside it (and kNoNode) are written unchanged.
   explicit StateEncoder(std::vector<NodeId> renaming) : renaming_(std::move(renaming)) {}
 
+  // An empty encoder with the same renaming (for parts sorted before they are written, like a network).
+  StateEncoder blank() const { return StateEncoder(renaming_); }
+
   NodeId rename(NodeId id) const { return id < renaming_.size() ? renaming_[id] : id; }
 
   void u64(uint64_t value) {
@@ -38,6 +42,10 @@ class StateEncoder {
   void bytes(std::string_view data) {
     u64(data.size());
     out_.append(data);
+  }
+  void optional_bytes(const std::optional<std::string>& data) {
+    flag(data.has_value());
+    if (data) bytes(*data);
   }
   void entry(const Entry& entry) {
     u64(entry.term);

@@ -26,4 +26,19 @@ std::string Message::describe() const {
   return out;
 }
 
+void encode_ballot(StateEncoder& out, const Ballot& ballot) {
+  out.u64(ballot.round);
+  out.node(ballot.node);
+}
+
+void Message::encode(StateEncoder& out) const {
+  out.u64(static_cast<uint64_t>(type));
+  out.node(from);
+  out.node(to);
+  encode_ballot(out, ballot);
+  encode_ballot(out, accepted_ballot);
+  out.optional_bytes(value);
+  encode_ballot(out, promised);
+}
+
 }  // namespace synod::paxos

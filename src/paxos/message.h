@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "consensus/state_encoder.h"
 #include "consensus/types.h"
 #include "paxos/ballot.h"
 
@@ -23,6 +24,9 @@ enum class MessageType : uint8_t {
 };
 const char* message_type_name(MessageType type);
 
+// The canonical forms the model checker fingerprints states by (consensus/state_encoder.h).
+void encode_ballot(StateEncoder& out, const Ballot& ballot);
+
 struct Message {
   MessageType type = MessageType::kPrepare;
   NodeId from = kNoNode;
@@ -35,6 +39,7 @@ struct Message {
   Ballot promised;  // kReject: the ballot the acceptor has promised, which the proposer must exceed
 
   std::string describe() const;
+  void encode(StateEncoder& out) const;
 };
 
 }  // namespace synod::paxos

@@ -78,4 +78,17 @@ std::vector<Message> Proposer::take_accepted(const Message& accepted) {
   return {};
 }
 
+void Proposer::encode_state(StateEncoder& out) const {
+  out.u64(static_cast<uint64_t>(phase_));
+  encode_ballot(out, ballot_);
+  out.bytes(own_value_);
+  out.voters(std::vector<NodeId>(promised_by_.begin(), promised_by_.end()));
+  out.voters(std::vector<NodeId>(accepted_by_.begin(), accepted_by_.end()));
+  encode_ballot(out, highest_accepted_);
+  out.optional_bytes(highest_accepted_value_);
+  out.optional_bytes(proposed_);
+  out.optional_bytes(chosen_);
+  encode_ballot(out, highest_refusal_);
+}
+
 }  // namespace synod::paxos

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "consensus/state_encoder.h"
 #include "paxos/ballot.h"
 #include "paxos/message.h"
 
@@ -52,6 +53,9 @@ class Proposer {
   const std::optional<std::string>& chosen() const { return chosen_; }
   // The value of phase 2 (own or adopted), once phase 1 succeeded.
   const std::optional<std::string>& proposed() const { return proposed_; }
+
+  // Everything that decides what this proposer does next (for the model checker).
+  void encode_state(StateEncoder& out) const;
 
 #if SYNOD_BUG_INJECTION
   ProposerBugs bugs;

@@ -284,4 +284,23 @@ SingleDecreeReady SingleDecree::ready() {
   return ready;
 }
 
+void SingleDecree::encode_state(StateEncoder& out) const {
+  encode_ballot(out, durable_.acceptor.promised);
+  encode_ballot(out, durable_.acceptor.accepted);
+  out.optional_bytes(durable_.acceptor.value);
+  out.optional_bytes(durable_.decided);
+  out.flag(durable_dirty_);
+  // The acceptor's own copy is durable_.acceptor between Readies; written all the same, in case not.
+  encode_ballot(out, acceptor_.state().promised);
+  encode_ballot(out, acceptor_.state().accepted);
+  out.optional_bytes(acceptor_.state().value);
+  proposer_.encode_state(out);
+  out.optional_bytes(wanted_);
+  out.u64(seen_round_);
+  out.voters(std::vector<NodeId>(learned_by_.begin(), learned_by_.end()));
+  out.u64(outbox_.size());
+  for (const Message& message : outbox_) message.encode(out);
+  out.optional_bytes(newly_learned_);
+}
+
 }  // namespace synod::paxos

@@ -88,12 +88,21 @@ class SingleDecree {
   bool has_ready() const;
   SingleDecreeReady ready();
 
+  // A copy that goes on exactly as this one would (the model checker branches on it).
+  std::unique_ptr<SingleDecree> clone() const {
+    return std::unique_ptr<SingleDecree>(new SingleDecree(*this));
+  }
+  // Everything that decides what this node does next but its timers and its random generator (time is
+  // the model checker's choice): acceptor, proposer, the wanted value, the decision and who knows it.
+  void encode_state(StateEncoder& out) const;
+
   const SingleDecreeDurable& durable() const { return durable_; }
   const Proposer& proposer() const { return proposer_; }
   NodeId id() const { return config_.id; }
 
  private:
   SingleDecree(const SingleDecreeConfig& config, const SingleDecreeDurable& durable);
+  SingleDecree(const SingleDecree&) = default;
 
   void start_ballot();
   void schedule_retry();

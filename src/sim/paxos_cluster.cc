@@ -1,5 +1,7 @@
 #include "sim/paxos_cluster.h"
 
+#include <algorithm>
+
 #include "base/assert.h"
 
 namespace synod::sim {
@@ -15,6 +17,64 @@ PaxosCluster::PaxosCluster(int nodes, uint64_t seed, SingleDecreeConfig base, st
   SYNOD_ASSERT(nodes > 0);
   for (int i = 1; i <= nodes; ++i) ids_.push_back(static_cast<NodeId>(i));
   for (NodeId id : ids_) start(id);
+}
+
+PaxosCluster::PaxosCluster(const PaxosCluster& other)
+    : random_(other.random_),
+      base_(other.base_),
+      timeline_(nullptr),
+      now_(other.now_),
+      ids_(other.ids_),
+      durable_(other.durable_),
+      network_(other.network_),
+      side_(other.side_),
+      crashed_(other.crashed_),
+      accepted_(other.accepted_),
+      learned_(other.learned_),
+      chosen_(other.chosen_),
+      violation_(other.violation_),
+      crash_before_send_percent_(other.crash_before_send_percent_) {
+  for (const auto& [id, node] : other.nodes_) nodes_.emplace(id, node->clone());
+}
+
+std::unique_ptr<PaxosCluster> PaxosCluster::clone() const {
+  return std::unique_ptr<PaxosCluster>(new PaxosCluster(*this));
+}
+
+void PaxosCluster::encode_state(StateEncoder& out) const {
+  out.sorted_by_node(ids_, [&](NodeId id) {
+    bool up = !crashed(id);
+    out.flag(up);
+    if (up) nodes_.at(id)->encode_state(out);
+    auto durable = durable_.find(id);
+    out.flag(durable != durable_.end());
+    if (durable != durable_.end()) {
+      paxos::encode_ballot(out, durable->second.acceptor.promised);
+      paxos::encode_ballot(out, durable->second.acceptor.accepted);
+      out.optional_bytes(durable->second.acceptor.value);
+      out.optional_bytes(durable->second.decided);
+    }
+  });
+  std::vector<std::string> messages;
+  messages.reserve(network_.size());
+  for (const Message& message : network_) {
+    StateEncoder one = out.blank();
+    message.encode(one);
+    messages.push_back(one.take());
+  }
+  std::sort(messages.begin(), messages.end());
+  out.u64(messages.size());
+  for (const std::string& message : messages) out.bytes(message);
+  out.u64(side_.size());
+  for (NodeId id : side_) out.node(id);
+  out.u64(accepted_.size());
+  for (const auto& [ballot, by] : accepted_) {
+    paxos::encode_ballot(out, ballot);
+    out.voters(std::vector<NodeId>(by.begin(), by.end()));
+  }
+  out.optional_bytes(learned_);
+  out.optional_bytes(chosen_);
+  out.optional_bytes(violation_);
 }
 
 void PaxosCluster::note(const std::string& line) {

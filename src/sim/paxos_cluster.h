@@ -27,7 +27,16 @@ class PaxosCluster {
   PaxosCluster(int nodes, uint64_t seed, paxos::SingleDecreeConfig base = {},
                std::ostream* timeline = nullptr);
 
+  // A copy that goes on exactly as this one would, without the timeline (the model checker branches on
+  // it).
+  std::unique_ptr<PaxosCluster> clone() const;
+  // The canonical form of everything but time and randomness: each node (up or down, its core, what it
+  // persisted), the messages in flight as a multiset, and the record of acceptances, learned and chosen
+  // values the safety checks keep (consensus/state_encoder.h).
+  void encode_state(StateEncoder& out) const;
+
   paxos::SingleDecree& node(NodeId id) { return *nodes_.at(id); }
+  const paxos::SingleDecree& node(NodeId id) const { return *nodes_.at(id); }
   const std::vector<NodeId>& ids() const { return ids_; }
   const std::vector<paxos::Message>& network() const { return network_; }
   Random& random() { return random_; }
@@ -60,6 +69,7 @@ class PaxosCluster {
   const std::optional<std::string>& violation() const { return violation_; }
 
  private:
+  PaxosCluster(const PaxosCluster& other);
   bool cut(NodeId a, NodeId b) const;
   void start(NodeId id);
   void handle_ready(NodeId id);

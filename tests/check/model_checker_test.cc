@@ -1,8 +1,9 @@
 // The model checker (check/model_checker.h) on bounds small enough for the debug build: the unmodified
-// cores exhaust them with no violation, the same with and without symmetry reduction (which must only
-// merge, never lose, behaviour), the quick injected bugs are found with a shortest trace that replays to
-// the same violation, and replay files round-trip and refuse what they cannot run. The larger bounds
-// and the deeper bugs run in ctest as synod-mc invocations (tests/check/CMakeLists.txt).
+// cores (Raft, Multi-Paxos, single-decree Paxos) exhaust them with no violation, the same with and without
+// symmetry reduction (which must only merge, never lose, behaviour), the quick injected bugs are found with a
+// shortest trace that replays to the same violation, and replay files round-trip and refuse what they cannot
+// run. The larger bounds and the deeper bugs run in ctest as synod-mc invocations
+// (tests/check/CMakeLists.txt).
 #include "check/model_checker.h"
 
 #include <string>
@@ -43,6 +44,17 @@ TEST(ModelChecker, multiPaxosExhaustsASmallSpaceWithoutViolation) {
   EXPECT_TRUE(result.ok()) << result.violation;
   EXPECT_TRUE(result.exhausted);
   EXPECT_GT(result.distinct_states, 100U);
+}
+
+TEST(ModelChecker, singleDecreePaxosExhaustsASmallSpaceWithoutViolation) {
+  McOptions options = small(McEngine::kSingleDecree);
+  options.bounds.max_term = 1;
+  options.bounds.proposals = 2;
+  McResult result = model_check(options);
+  EXPECT_TRUE(result.ok()) << result.violation;
+  EXPECT_TRUE(result.exhausted);
+  EXPECT_GT(result.distinct_states, 1000U);
+  EXPECT_GT(result.pruned, 0U) << "the bounds were reached";
 }
 
 TEST(ModelChecker, symmetryMergesStatesButFindsTheSameSpace) {
@@ -114,6 +126,14 @@ TEST(ModelChecker, findsALeaderWithoutACommittedEntryWhenVotesSkipTheLogCheck) {
   options.bounds.max_in_flight = 3;
   expect_found(options, "leader completeness", 10);
 }
+
+TEST(ModelChecker, findsTwoSingleDecreeValuesChosenWhenAProposerIgnoresAcceptedValues) {
+  McOptions options = small(McEngine::kSingleDecree);
+  options.setup.bug = "ignore-accepted-values";
+  options.bounds.max_term = 1;
+  options.bounds.proposals = 2;
+  expect_found(options, "single-decree safety: chosen both", 12);
+}
 #endif
 
 TEST(ModelChecker, aTraceRoundTripsThroughItsReplayFile) {
@@ -129,6 +149,18 @@ TEST(ModelChecker, aTraceRoundTripsThroughItsReplayFile) {
   Result<McTrace> parsed = McTrace::parse(trace.to_text("a comment\nover two lines"));
   ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
   EXPECT_EQ(parsed.value().to_text(), trace.to_text());
+  trace.setup.engine = McEngine::kSingleDecree;
+  parsed = McTrace::parse(trace.to_text());
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed.value().setup.engine, McEngine::kSingleDecree);
+}
+
+TEST(ModelChecker, aSingleDecreeReadIsNotAStep) {
+  McTrace trace;
+  trace.setup.engine = McEngine::kSingleDecree;
+  trace.steps = {{McStep::Kind::kPropose, 1, 1}, {McStep::Kind::kRead, 1, 1}};
+  std::string account;
+  EXPECT_NE(replay(trace, &account).find("step 2 (read 1 1) does not apply"), std::string::npos) << account;
 }
 
 TEST(ModelChecker, aBadReplayFileIsRefusedWithItsLine) {

@@ -1,0 +1,145 @@
+// The model checker's world for the Engine cores (Raft, Multi-Paxos): a sim::Cluster plus McGhost,
+// checked by check/mc_invariants.h after every step.
+#include <algorithm>
+#include <set>
+
+#include "check/invariants.h"
+#include "check/mc_invariants.h"
+#include "check/mc_world.h"
+#include "paxos/multi_ballot.h"
+
+namespace synod::check {
+namespace {
+
+class EngineWorld final : public McWorld {
+ public:
+  explicit EngineWorld(const McSetup& setup)
+      : McWorld(setup.nodes), engine_(setup.engine), cluster_(setup.make_cluster()) {}
+
+  std::unique_ptr<McWorld> clone() const override { return std::unique_ptr<McWorld>(new EngineWorld(*this)); }
+
+  std::string check_initial() override {
+    return check_state(engine_, *cluster_, ghost_, snapshot_nodes(*cluster_), nullptr);
+  }
+
+  std::vector<McStep> steps(const McBounds& bounds) const override {
+    std::vector<McStep> out;
+    // Identical messages in flight lead to the same states: one position for each.
+    std::set<std::string> seen;
+    for (size_t p = 0; p < cluster_->in_flight().size(); ++p) {
+      StateEncoder one;
+      one.message(cluster_->in_flight()[p]);
+      if (!seen.insert(one.take()).second) continue;
+      auto position = static_cast<uint32_t>(p);
+      out.push_back({McStep::Kind::kDeliver, position, 0});
+      out.push_back({McStep::Kind::kDrop, position, 0});
+      if (spent().duplicates < bounds.duplicates) out.push_back({McStep::Kind::kDuplicate, position, 0});
+    }
+    for (NodeId node : ids()) {
+      if (!cluster_->is_up(node)) continue;
+      auto id = static_cast<uint32_t>(node);
+      out.push_back({McStep::Kind::kTimeout, id, 0});
+      bool leads = cluster_->engine(id).status().role == Role::kLeader;
+      if (leads && spent().proposals < bounds.proposals)
+        out.push_back({McStep::Kind::kPropose, id, spent().proposals + 1});
+      if (leads && spent().reads < bounds.reads) out.push_back({McStep::Kind::kRead, id, spent().reads + 1});
+      if (spent().restarts < bounds.restarts) out.push_back({McStep::Kind::kRestart, id, 0});
+    }
+    return out;
+  }
+
+  bool past_bounds(const McBounds& bounds) const override {
+    if (cluster_->in_flight().size() > bounds.max_in_flight) return true;
+    for (NodeId id : ids()) {
+      if (!cluster_->is_up(id)) continue;
+      EngineStatus status = cluster_->engine(id).status();
+      uint64_t round = engine_ == McEngine::kMultiPaxos ? paxos::ballot_round(status.term) : status.term;
+      if (round > bounds.max_term || status.last_index > bounds.max_log) return true;
+    }
+    return false;
+  }
+
+  // Multi-Paxos ballots order node ids (round, node), so only Raft's ids are interchangeable.
+  bool symmetric() const override { return engine_ == McEngine::kRaft; }
+
+  void encode_node(NodeId id, StateEncoder& out) const override {
+    bool up = cluster_->is_up(id);
+    out.flag(up);
+    if (up) cluster_->engine(id).encode_state(out);
+    const DurableState& durable = cluster_->store(id).state();
+    out.u64(durable.hard_state.term);
+    out.node(durable.hard_state.vote);
+    out.u64(durable.hard_state.commit);
+    out.u64(durable.entries.size());
+    for (const Entry& entry : durable.entries) out.entry(entry);
+    out.flag(durable.snapshot != nullptr);
+    if (durable.snapshot) out.snapshot_meta(durable.snapshot->meta);
+    out.u64(cluster_->state_machine(id).applied_index());
+    out.u64(cluster_->state_machine(id).chain_hash());
+  }
+
+  void encode(StateEncoder& out) const override {
+    out.sorted_by_node(ids(), [&](NodeId id) { encode_node(id, out); });
+    std::vector<std::string> messages;
+    messages.reserve(cluster_->in_flight().size());
+    for (const Message& message : cluster_->in_flight()) {
+      StateEncoder one = out.blank();
+      one.message(message);
+      messages.push_back(one.take());
+    }
+    std::sort(messages.begin(), messages.end());
+    out.u64(messages.size());
+    for (const std::string& message : messages) out.bytes(message);
+    ghost_.encode(out);
+    spent().encode(out);
+  }
+
+  std::string describe() const override {
+    return cluster_->describe() + "  in flight: " + std::to_string(cluster_->in_flight().size()) + '\n';
+  }
+
+  std::string describe_step(const McStep& step) const override {
+    bool names_message = step.kind == McStep::Kind::kDeliver || step.kind == McStep::Kind::kDrop ||
+                         step.kind == McStep::Kind::kDuplicate;
+    if (!names_message || step.arg >= cluster_->in_flight().size()) return {};
+    return cluster_->in_flight()[step.arg].describe();
+  }
+
+  void attach_second_opinion() override {
+    checker_ = std::make_shared<InvariantChecker>(
+        40, engine_ == McEngine::kRaft ? Protocol::kRaft : Protocol::kMultiPaxos);
+    cluster_->set_observer(checker_.get());
+  }
+
+  std::string second_opinion() override {
+    if (!checker_) return {};
+    checker_->check_all(*cluster_);
+    return checker_->ok() ? std::string() : checker_->violation();
+  }
+
+ protected:
+  bool apply(const McStep& step, std::string& violation) override {
+    std::vector<McNodeBefore> before = snapshot_nodes(*cluster_);
+    if (!apply_step(*cluster_, step)) return false;
+    violation = check_state(engine_, *cluster_, ghost_, before, &step);
+    return true;
+  }
+
+ private:
+  // A branch gets its own cluster; the second opinion watches only the replay it was attached to.
+  EngineWorld(const EngineWorld& other)
+      : McWorld(other), engine_(other.engine_), cluster_(other.cluster_->clone()), ghost_(other.ghost_) {}
+
+  McEngine engine_;
+  std::unique_ptr<sim::Cluster> cluster_;
+  McGhost ghost_;
+  std::shared_ptr<InvariantChecker> checker_;
+};
+
+}  // namespace
+
+std::unique_ptr<McWorld> make_engine_world(const McSetup& setup) {
+  return std::make_unique<EngineWorld>(setup);
+}
+
+}  // namespace synod::check
