@@ -19,6 +19,9 @@ struct ServiceOptions {
   // How often a watcher that asked for progress notifications and got no events hears the revision
   // reached (etcd's default is ten minutes).
   std::chrono::milliseconds watch_progress_interval = std::chrono::minutes(10);
+  // A watch stream whose client takes no response for this long (it stopped reading) is canceled with
+  // its watchers (api/watch_stream.h). etcd keeps such streams forever; zero does the same.
+  std::chrono::milliseconds watch_stall_timeout = std::chrono::seconds(60);
   // etcd's --quota-backend-bytes: writes that would take the store past this many bytes are refused and
   // raise the NOSPACE alarm (api/space_quota.h). <= 0: no quota.
   int64_t quota_bytes = int64_t{2} << 30U;

@@ -1,11 +1,12 @@
 #include "api/watch_pump.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace synod::api {
 
-WatchPump::WatchPump(std::chrono::milliseconds progress_interval)
-    : progress_interval_(progress_interval), thread_([this] { run(); }) {}
+WatchPump::WatchPump(std::chrono::milliseconds progress_interval, std::chrono::milliseconds check_interval)
+    : progress_interval_(progress_interval), check_interval_(check_interval), thread_([this] { run(); }) {}
 
 WatchPump::~WatchPump() {
   {
@@ -41,19 +42,25 @@ void WatchPump::close_all() {
 }
 
 void WatchPump::run() {
-  auto next_tick = std::chrono::steady_clock::now() + progress_interval_;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point next_tick = Clock::now() + progress_interval_;
+  Clock::time_point next_check = Clock::now() + check_interval_;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    wake_.wait_until(lock, next_tick, [&] { return stopping_ || !ready_.empty(); });
+    wake_.wait_until(lock, std::min(next_tick, next_check), [&] { return stopping_ || !ready_.empty(); });
     if (stopping_) return;
     std::deque<std::weak_ptr<Client>> ready;
     ready.swap(ready_);
-    std::vector<std::shared_ptr<Client>> ticked;
-    if (std::chrono::steady_clock::now() >= next_tick) {
-      next_tick = std::chrono::steady_clock::now() + progress_interval_;
+    Clock::time_point now = Clock::now();
+    bool tick = now >= next_tick;
+    bool check = now >= next_check;
+    if (tick) next_tick = now + progress_interval_;
+    if (check) next_check = now + check_interval_;
+    std::vector<std::shared_ptr<Client>> due;
+    if (tick || check) {
       std::erase_if(clients_, [](const std::weak_ptr<Client>& client) { return client.expired(); });
       for (const std::weak_ptr<Client>& client : clients_) {
-        if (std::shared_ptr<Client> alive = client.lock()) ticked.push_back(std::move(alive));
+        if (std::shared_ptr<Client> alive = client.lock()) due.push_back(std::move(alive));
       }
     }
     // The clients run without the lock, so they may schedule themselves again.
@@ -61,9 +68,12 @@ void WatchPump::run() {
     for (const std::weak_ptr<Client>& client : ready) {
       if (std::shared_ptr<Client> alive = client.lock()) alive->pump();
     }
-    for (const std::shared_ptr<Client>& client : ticked) client->progress_tick();
+    for (const std::shared_ptr<Client>& client : due) {
+      if (check) client->check(now);
+      if (tick) client->progress_tick();
+    }
     ready.clear();
-    ticked.clear();
+    due.clear();
     lock.lock();
   }
 }

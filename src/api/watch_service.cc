@@ -8,13 +8,14 @@ WatchService::WatchService(Backend& backend, const kv::MvccStore& store, const S
     : backend_(backend),
       store_(store),
       max_response_bytes_(options.max_request_bytes),
+      stall_timeout_(options.watch_stall_timeout),
       pump_(options.watch_progress_interval) {}
 
 grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>* WatchService::Watch(
     grpc::CallbackServerContext* context) {
-  (void)context;
   return WatchStream::start(
-      WatchStream::Deps{backend_, store_, backend_.watch_hub(), pump_, max_response_bytes_});
+      WatchStream::Deps{backend_, store_, backend_.watch_hub(), pump_, max_response_bytes_, stall_timeout_},
+      context);
 }
 
 }  // namespace synod::api

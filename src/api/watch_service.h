@@ -28,6 +28,7 @@ class WatchService final : public etcdserverpb::Watch::CallbackService {
   Backend& backend_;
   const kv::MvccStore& store_;
   size_t max_response_bytes_;
+  std::chrono::milliseconds stall_timeout_;
   WatchPump pump_;
 };
 

@@ -17,8 +17,8 @@ constexpr std::string_view kDuplicateIdReason = "mvcc: duplicate watch ID provid
 
 }  // namespace
 
-WatchStream* WatchStream::start(const Deps& deps) {
-  auto stream = std::make_shared<WatchStream>(deps);
+WatchStream* WatchStream::start(const Deps& deps, grpc::CallbackServerContext* context) {
+  auto stream = std::make_shared<WatchStream>(deps, context);
   stream->self_ = stream;
   deps.pump.add(stream);
   std::lock_guard lock(stream->mutex_);
@@ -60,6 +60,18 @@ void WatchStream::OnWriteDone(bool ok) {
 void WatchStream::OnCancel() {
   std::lock_guard lock(mutex_);
   finish(grpc::Status(grpc::StatusCode::CANCELLED, "the watch stream was canceled"));
+}
+
+void WatchStream::check(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (finished_ || stalled_ || !writing_ || deps_.stall_timeout.count() == 0) return;
+  if (now - write_started_ < deps_.stall_timeout) return;
+  stalled_ = true;
+  // Its watchers go now; the write in progress fails and OnCancel finishes the call. The client sees
+  // CANCELLED, if it ever reads again: no status could get past the response it does not take.
+  for (auto& [id, watch] : watches_) deps_.hub.remove(watch.watcher);
+  watches_.clear();
+  context_->TryCancel();
 }
 
 void WatchStream::OnDone() {
@@ -182,6 +194,7 @@ void WatchStream::send_more(CatchUps& catch_ups) {
   if (queue_.empty() && !client_done_) refill(catch_ups);
   if (!queue_.empty()) {
     writing_ = true;
+    write_started_ = std::chrono::steady_clock::now();
     StartWrite(&queue_.front());
   } else if (client_done_) {
     finish(grpc::Status::OK);

@@ -16,10 +16,16 @@
 // split across responses (except as fragments); a progress response is queued after everything taken
 // before it, with a revision every watcher of the stream has reached.
 //
+// A client that reads nothing: once its receive window is full the write in progress never completes.
+// The hub holds nothing for it meanwhile (its watchers fall back to catching up from the history, which
+// waits for the write), so the node loop never waits for it; after `stall_timeout` the pump's check
+// cancels the call (no response could reach that client), which removes its watchers.
+//
 // Lifetime: gRPC holds the stream (through self_) from its start until OnDone; the pump, the hub's wake
 // functions and pending queries hold it weakly and find it finished afterwards.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -49,14 +55,19 @@ class WatchStream final
     kv::WatchHub& hub;
     WatchPump& pump;
     size_t max_response_bytes;  // where responses are split (etcd's max request bytes)
+    // A response the client has not taken for this long (its receive window full: it reads nothing)
+    // cancels the stream and every watcher on it (zero: never).
+    std::chrono::milliseconds stall_timeout{0};
   };
 
-  // Starts a stream (its first read); gRPC owns it until OnDone.
-  static WatchStream* start(const Deps& deps);
-  explicit WatchStream(const Deps& deps) : deps_(deps) {}
+  // Starts a stream (its first read); gRPC owns it until OnDone. `context` is the call's, valid until
+  // then.
+  static WatchStream* start(const Deps& deps, grpc::CallbackServerContext* context);
+  WatchStream(const Deps& deps, grpc::CallbackServerContext* context) : deps_(deps), context_(context) {}
 
   void pump() override;
   void progress_tick() override;
+  void check(std::chrono::steady_clock::time_point now) override;
   // Ends the stream with etcd's "server stopped", so the gRPC server need not wait for it.
   void close() override;
 
@@ -92,12 +103,15 @@ class WatchStream final
   void finish(const grpc::Status& status);
 
   const Deps deps_;
+  grpc::CallbackServerContext* const context_;
   std::mutex mutex_;
   etcdserverpb::WatchRequest request_;
   std::deque<etcdserverpb::WatchResponse> queue_;  // the front is being written while writing_
   std::map<int64_t, Watch> watches_;
   int64_t next_id_ = 0;  // etcd numbers a stream's watchers from 0 when the client leaves it to the server
   bool writing_ = false;
+  std::chrono::steady_clock::time_point write_started_;  // of the write in progress
+  bool stalled_ = false;                                 // canceled because its client read nothing
   bool scheduled_ = false;
   bool progress_requested_ = false;
   bool client_done_ = false;  // the client sends no more requests

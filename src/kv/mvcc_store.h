@@ -23,7 +23,7 @@
 // from the allocator (288 and 184 as glibc rounds them up), before malloc's own headers (about 8 bytes
 // per allocation: 4 for a new key, 1 or 2 per revision). So a million such keys take about 300 MB,
 // and each put before the next compaction about 190 bytes more.
-// approximate_bytes() estimates the same sum (within 5% in that test).
+// approximate_bytes() estimates the same sum (about 5% below it in that test, which asserts 10%).
 //
 // Leases (kv/lease_table.h): the store keeps which leases exist, their granted TTLs and the keys each
 // holds. A put naming a lease attaches the key (and detaches it from its previous lease); a delete

@@ -1,6 +1,7 @@
 #include "kv/watch_hub.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace synod::kv {
@@ -10,6 +11,13 @@ class WatchHub::Watcher {
   enum class State { kSynced, kCatchingUp, kCanceled, kRemoved };
 
   Watcher(WatchSpec spec, Wake wake) : spec(std::move(spec)), wake(std::move(wake)) {}
+
+  void start_catching_up(int64_t from) {
+    state = State::kCatchingUp;
+    next_revision = from;
+    batches_since_check = 0;
+    distance_at_check = INT64_MAX;
+  }
 
   // Fixed at creation: read without the hub's lock.
   const WatchSpec spec;
@@ -21,7 +29,9 @@ class WatchHub::Watcher {
   int64_t next_revision = 0;  // catching up: the first revision not yet pending
   std::vector<std::shared_ptr<const EventBatch>> pending;
   size_t pending_events = 0;  // events in `pending` this watcher wants
-  size_t catch_up_batches = 0;
+  // Catching up: windows since the last gain check, and the distance to the store's revision then.
+  size_t batches_since_check = 0;
+  int64_t distance_at_check = INT64_MAX;
   uint64_t stamp = 0;  // the last on_write that matched it
   int64_t compact_revision = 0;
   std::string cancel_reason;
@@ -51,8 +61,7 @@ WatchHub::Added WatchHub::add(WatchSpec spec, Wake wake) {
     watcher->state = Watcher::State::kSynced;
     watcher->min_revision = std::max(start, revision_ + 1);
   } else {
-    watcher->state = Watcher::State::kCatchingUp;
-    watcher->next_revision = start;
+    watcher->start_catching_up(start);
   }
   index(watcher);
   return {watcher, revision_};
@@ -135,14 +144,19 @@ void WatchHub::catch_up(Watcher& watcher, const MvccStore& store) {
       watcher.pending_events += wanted;
     }
     watcher.next_revision = upto + 1;
-    ++watcher.catch_up_batches;
     if (upto >= store.revision()) {
       // Nothing can be applied between this and the next on_write: both run on the loop thread.
       watcher.state = Watcher::State::kSynced;
       watcher.min_revision = std::max(watcher.min_revision, upto + 1);
-    } else if (options_.max_catch_up_batches != 0 &&
-               watcher.catch_up_batches >= options_.max_catch_up_batches) {
-      cancel_locked(watcher, 0, kWatchTooSlowReason);
+    } else if (options_.gain_check_batches != 0 &&
+               ++watcher.batches_since_check >= options_.gain_check_batches) {
+      int64_t distance = store.revision() - upto;
+      if (distance >= watcher.distance_at_check) {
+        cancel_locked(watcher, 0, kWatchTooSlowReason);
+      } else {
+        watcher.distance_at_check = distance;
+        watcher.batches_since_check = 0;
+      }
     }
   }
   watcher.wake();
@@ -181,9 +195,7 @@ void WatchHub::on_write(const MvccStore& store, int64_t revision, const std::vec
       if (wanted == 0) continue;
       if (watcher->pending_events + wanted > options_.max_pending_events) {
         // Too slow to keep up live: it reads this write and the rest from the history later.
-        watcher->state = Watcher::State::kCatchingUp;
-        watcher->next_revision = revision;
-        watcher->catch_up_batches = 0;
+        watcher->start_catching_up(revision);
       } else {
         watcher->pending.push_back(batch);
         watcher->pending_events += wanted;
@@ -204,9 +216,7 @@ void WatchHub::on_restore(const MvccStore& store) {
     // reads that part from the store's history (or learns it was compacted).
     for_each_watcher([&](const WatcherPtr& watcher) {
       if (watcher->state != Watcher::State::kSynced) return;
-      watcher->state = Watcher::State::kCatchingUp;
-      watcher->next_revision = std::max(before + 1, watcher->min_revision);
-      watcher->catch_up_batches = 0;
+      watcher->start_catching_up(std::max(before + 1, watcher->min_revision));
       woken.push_back(watcher);
     });
   }

@@ -16,8 +16,10 @@
 //    its memory stays bounded), and after a restore from a snapshot. If the history it needs was
 //    compacted (it needs a revision below the compact revision; as in etcd, a watch from the compact
 //    revision itself is served, though a delete at exactly that revision is gone from the history) it
-//    is canceled with the compact revision, as etcd does; if it is still behind after
-//    `max_catch_up_batches` windows it is canceled with a reason.
+//    is canceled with the compact revision, as etcd does; if it does not gain on the store's revision
+//    over `gain_check_batches` windows it is canceled with a reason (its client reads slower than the
+//    store is written: it would never be synced again). A client that reads nothing at all is the
+//    stream's to notice (api/watch_stream.h: its write stalls, and the stream is canceled).
 //
 // Matching: watchers of a single key are in a hash map by key; watchers of a range (prefix, from-key)
 // are in a list checked one by one. A write of k keys costs O(k) lookups plus O(k * R) range checks for
@@ -50,8 +52,12 @@ struct WatchHubOptions {
   size_t max_pending_events = 4096;
   // Revisions one catch-up step reads from the history.
   int64_t catch_up_revisions = 1000;
-  // Catch-up steps a watcher may take without becoming synced before it is canceled (0: no limit).
-  size_t max_catch_up_batches = 10000;
+  // A catching-up watcher must gain on the store: every this many windows its distance to the store's
+  // revision is compared with the distance at the last comparison, and one that did not shrink is
+  // canceled with kWatchTooSlowReason (0: never). A watcher replaying a long history from an old
+  // revision is not canceled as long as it gains; one whose client reads slower than the store is
+  // written is, after at most twice this many windows.
+  size_t gain_check_batches = 64;
 };
 
 struct WatchSpec {

@@ -35,9 +35,10 @@ void Lessor::check() {
       return;
     }
     if (leading_term_ != term) {
-      // Promoted: nobody's deadline can be trusted to be fresh, so everyone gets a full TTL.
+      // Promoted: nobody's deadline can be trusted to be fresh, so everyone gets a full TTL, and the
+      // time to find this leader.
       leading_term_ = term;
-      for (auto& [id, lease] : leases_) lease.at = now + seconds(lease.ttl);
+      for (auto& [id, lease] : leases_) lease.at = now + seconds(lease.ttl) + options_.promotion_extension;
     }
     for (auto& [id, lease] : leases_) {
       if (expired.size() >= options_.max_revokes_per_check) break;

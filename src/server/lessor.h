@@ -11,10 +11,12 @@
 // keepalive (a client sends one every TTL/3); acceptable for now.
 //
 // Leader changes. A member that becomes leader (a term in which it leads that it has not seen lead
-// before) gives every lease its full TTL from that moment, as etcd's promotion does: its deadlines may
-// be stale (renewals committed but not yet applied here), and a leader change must never expire a
-// lease early. A lease therefore lives at least TTL after its last applied renewal on the leader, and
-// at most TTL after the latest leader took over, plus the time a revoke takes to commit.
+// before) gives every lease its full TTL plus `promotion_extension` (the server passes one election
+// timeout) from that moment, as etcd's promotion does: its deadlines may be stale (renewals committed
+// but not yet applied here), a leader change must never expire a lease early, and the lease's client
+// needs time to find the new leader. A lease therefore lives at least TTL after its last applied
+// renewal on the leader, and at most TTL plus the extension after the latest leader took over, plus the
+// time a revoke takes to commit.
 //
 // Retries. One revoke per lease is in flight at a time; a failed one (no leader, timed out, lost its
 // slot) is proposed again at the next check while this member still leads. At most
@@ -49,6 +51,9 @@ struct LessorOptions {
   std::function<void(std::string command, Done done)> propose;
   // How often the background thread checks (start()).
   std::chrono::milliseconds check_interval{100};
+  // What a promotion adds to every lease's full TTL: etcd adds one election timeout, so that a client
+  // whose keepalives went to the old leader has time to find the new one.
+  std::chrono::milliseconds promotion_extension{0};
   size_t max_revokes_per_check = 100;
 };
 

@@ -252,6 +252,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   // Lease deadlines: the leases restored above get a full TTL; the lessor acts once the node runs.
   LessorOptions lessor_options;
   lessor_options.check_interval = config.heartbeat_interval;
+  lessor_options.promotion_extension = config.election_timeout;
   lessor_options.leading_term = [&p]() -> std::optional<uint64_t> {
     EngineStatus status = p.runner->status();
     return status.role == Role::kLeader ? std::optional<uint64_t>(status.term) : std::nullopt;

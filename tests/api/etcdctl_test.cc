@@ -112,6 +112,12 @@ TEST_F(EtcdctlTest, maintenanceCommands) {
   EXPECT_EQ(restored.revision(), store_.revision());
   std::string add = etcdctl("member add x --peer-urls=http://127.0.0.1:9");
   EXPECT_NE(add.find("membership changes are not supported"), std::string::npos) << add;
+  for (const char* command : {"member remove 1", "member update 1 --peer-urls=http://127.0.0.1:9",
+                              "member promote 1", "member add y --learner --peer-urls=http://127.0.0.1:9"}) {
+    std::string refused = etcdctl(command);
+    EXPECT_NE(refused.find("membership changes are not supported"), std::string::npos)
+        << command << ": " << refused;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The Lessor (server/lessor.h) with a hand-driven clock and leadership: only a leader revokes, once per
 // expired lease until the revoke settles, again if it failed; a promotion gives every lease its full
-// TTL; renewals applied push deadlines back; restores keep what the lessor already timed.
+// TTL (plus the extension etcd gives: one election timeout); renewals applied push deadlines back; restores
+// keep what the lessor already timed.
 #include <gtest/gtest.h>
 
 #include "kv/mvcc_codec.h"
@@ -15,7 +16,7 @@ using namespace std::chrono_literals;
 class LessorTest : public ::testing::Test {
  protected:
   LessorTest() {
-    LessorOptions options;
+    LessorOptions& options = options_;
     options.now = [this] { return now_; };
     options.leading_term = [this] { return term_; };
     options.propose = [this](std::string command, LessorOptions::Done done) {
@@ -26,7 +27,7 @@ class LessorTest : public ::testing::Test {
       pending_.push_back(std::move(done));
     };
     options.max_revokes_per_check = 3;
-    lessor_ = std::make_unique<Lessor>(std::move(options));
+    lessor_ = std::make_unique<Lessor>(options);
   }
 
   // Answers the oldest pending revoke: applied (the store tells the lessor first, as the node does),
@@ -49,6 +50,7 @@ class LessorTest : public ::testing::Test {
   std::optional<uint64_t> term_;
   std::vector<int64_t> proposed_;
   std::vector<LessorOptions::Done> pending_;
+  LessorOptions options_;
   std::unique_ptr<Lessor> lessor_;
 };
 
@@ -117,6 +119,23 @@ TEST_F(LessorTest, promotionGivesEveryLeaseItsFullTtl) {
   EXPECT_EQ(lessor_->remaining(8), 30000ms);
   now_ += 3s;
   lessor_->check();
+  EXPECT_EQ(proposed_, std::vector<int64_t>{7});
+}
+
+TEST_F(LessorTest, promotionAddsTheExtensionToEveryFullTtl) {
+  LessorOptions options = options_;
+  options.promotion_extension = 1500ms;  // etcd's: one election timeout
+  Lessor lessor(options);
+  lessor.lease_renewed(7, 3);
+  now_ += 1h;
+  term_ = 4;
+  lessor.check();
+  EXPECT_EQ(lessor.remaining(7), 4500ms);
+  now_ += 3s;
+  lessor.check();
+  EXPECT_TRUE(proposed_.empty()) << "the extension still runs";
+  now_ += 1500ms;
+  lessor.check();
   EXPECT_EQ(proposed_, std::vector<int64_t>{7});
 }
 

@@ -187,6 +187,33 @@ TEST_F(MaintenanceTest, AlarmsDefragmentAndMembershipChanges) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_NE(status.error_message().find("membership changes are not supported"), std::string::npos);
   }
+  auto expect_refused = [](const grpc::Status& status, const char* what) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << what;
+    EXPECT_NE(status.error_message().find("membership changes are not supported"), std::string::npos)
+        << what << ": " << status.error_message();
+  };
+  {
+    etcdserverpb::MemberRemoveRequest request;
+    request.set_id(1);
+    etcdserverpb::MemberRemoveResponse response;
+    grpc::ClientContext context;
+    expect_refused(cluster_->MemberRemove(&context, request, &response), "MemberRemove");
+  }
+  {
+    etcdserverpb::MemberUpdateRequest request;
+    request.set_id(1);
+    request.add_peerurls("http://127.0.0.1:9");
+    etcdserverpb::MemberUpdateResponse response;
+    grpc::ClientContext context;
+    expect_refused(cluster_->MemberUpdate(&context, request, &response), "MemberUpdate");
+  }
+  {
+    etcdserverpb::MemberPromoteRequest request;
+    request.set_id(1);
+    etcdserverpb::MemberPromoteResponse response;
+    grpc::ClientContext context;
+    expect_refused(cluster_->MemberPromote(&context, request, &response), "MemberPromote");
+  }
 }
 
 }  // namespace

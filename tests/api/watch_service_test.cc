@@ -1,10 +1,14 @@
 // etcd's Watch service over gRPC, in process: the generated stubs open Watch streams on a real server
 // whose FakeBackend applies writes to an MVCC store and its watch hub on a worker thread. Checks created
 // and canceled responses, events of puts, deletes and txns, filters and prev_kv, replay from an old
-// revision, compaction, progress requests and notifications, and fragments.
+// revision, compaction, progress requests and notifications, fragments, thousands of watchers on one
+// member, and a client that stops reading.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -33,6 +37,16 @@ std::string describe(const mvccpb::Event& event) {
   out += "@" + std::to_string(event.kv().mod_revision());
   if (event.has_prev_kv()) out += " prev=" + event.prev_kv().value();
   return out;
+}
+
+// Polls `done` every 10 ms for up to `timeout`.
+bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 std::vector<std::string> describe(const WatchResponse& response) {
@@ -309,6 +323,85 @@ TEST_F(WatchServiceTest, closeStreamsEndsOpenStreamsAsTheServerStops) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(status.error_message(), "etcdserver: server stopped");
   EXPECT_EQ(backend_.watch_hub().watcher_count(), 0u);
+}
+
+// Thousands of watchers on one member, over many streams of one connection (as clientv3 multiplexes
+// them): every watcher gets its key's event and nobody else's.
+TEST_F(WatchServiceTest, thousandsOfWatchersOnOneMemberEachGetTheirOwnEvents) {
+  constexpr int kStreams = 40;
+  constexpr int kPerStream = 60;  // 2,400 watchers
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (int s = 0; s < kStreams; ++s) {
+    streams.push_back(open());
+    for (int w = 0; w < kPerStream; ++w)
+      streams.back()->write(create_request("many/" + std::to_string(s * kPerStream + w)));
+  }
+  for (int s = 0; s < kStreams; ++s) {
+    for (int w = 0; w < kPerStream; ++w) {
+      WatchResponse created = streams[s]->read();
+      ASSERT_TRUE(created.created());
+      ASSERT_EQ(created.watch_id(), w);
+    }
+  }
+  EXPECT_EQ(backend_.watch_hub().watcher_count(), static_cast<size_t>(kStreams * kPerStream));
+  for (int i = 0; i < kStreams * kPerStream; ++i) put("many/" + std::to_string(i), "v" + std::to_string(i));
+  for (int s = 0; s < kStreams; ++s) {
+    for (int w = 0; w < kPerStream; ++w) {
+      int i = s * kPerStream + w;
+      WatchResponse event = streams[s]->read();
+      ASSERT_EQ(event.events_size(), 1);
+      // Events come in revision order: the stream's watchers' keys were written in watcher order.
+      EXPECT_EQ(event.watch_id(), w);
+      EXPECT_EQ(describe(event.events(0)),
+                "PUT many/" + std::to_string(i) + "=v" + std::to_string(i) + "@" + std::to_string(i + 2));
+    }
+  }
+}
+
+// A client that stops reading: its receive window fills and the response being sent never completes.
+// Writes go on meanwhile (the hub holds nothing for it: its watcher falls back to catching up from the
+// history), and after the stall timeout the stream is canceled with its watchers.
+TEST_F(WatchServiceTest, aClientThatReadsNothingIsCanceledAndNeverHoldsUpWrites) {
+  ServiceOptions options;
+  options.watch_stall_timeout = std::chrono::seconds(1);
+  start_with(options);
+  // A receive window of a few kilobytes that never grows, so the server's writes block soon.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4096);
+  std::shared_ptr<grpc::Channel> slow =
+      grpc::CreateCustomChannel(endpoint(), grpc::InsecureChannelCredentials(), args);
+  std::unique_ptr<etcdserverpb::Watch::Stub> stub = etcdserverpb::Watch::NewStub(slow);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  std::unique_ptr<grpc::ClientReaderWriter<WatchRequest, WatchResponse>> rw = stub->Watch(&context);
+  ASSERT_TRUE(rw->Write(create_request("stalled")));
+  ASSERT_TRUE(eventually([&] { return backend_.watch_hub().watcher_count() == 1; }));
+
+  // Far more than any window: 400 puts of 16 KiB. Each one is answered (the client never reads).
+  const std::string value(16 * 1024, 'x');
+  for (int i = 0; i < 400; ++i) {
+    grpc::ClientContext put_context;
+    put_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    etcdserverpb::PutRequest request;
+    request.set_key("stalled");
+    request.set_value(value);
+    etcdserverpb::PutResponse response;
+    ASSERT_TRUE(kv_->Put(&put_context, request, &response).ok()) << "put " << i << " was held up";
+  }
+  EXPECT_TRUE(eventually([&] { return backend_.watch_hub().watcher_count() == 0; }))
+      << "the stalled stream's watcher is still there";
+  // What the client finds when it reads again: what got through, then the end of the call.
+  WatchResponse response;
+  int64_t last = 0;
+  while (rw->Read(&response)) {
+    for (const mvccpb::Event& event : response.events()) {
+      EXPECT_GT(event.kv().mod_revision(), last) << "events in order, none twice";
+      last = event.kv().mod_revision();
+    }
+  }
+  EXPECT_LT(last, 401) << "it was not sent everything: it was canceled";
+  EXPECT_EQ(rw->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 }  // namespace

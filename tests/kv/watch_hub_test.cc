@@ -222,7 +222,7 @@ class SlowWatcherTest : public WatchHubTest {
     WatchHubOptions options;
     options.max_pending_events = 3;
     options.catch_up_revisions = 2;
-    options.max_catch_up_batches = 4;
+    options.gain_check_batches = 4;
     return options;
   }
 };
@@ -248,16 +248,36 @@ TEST_F(SlowWatcherTest, aWatcherBeyondItsBufferCatchesUpFromTheHistoryWithoutLos
   EXPECT_EQ(drain(*watcher), (std::vector<std::string>{"PUT k9=v@8"}));
 }
 
-TEST_F(SlowWatcherTest, aWatcherThatStaysBehindIsCanceledWithAReason) {
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(h_.put("k", std::to_string(i)).is_ok());
+TEST_F(SlowWatcherTest, aWatcherThatReplaysALongHistoryIsNotCanceledWhileItGains) {
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(h_.put("k", std::to_string(i)).is_ok());
   WatchHub::WatcherPtr watcher = add(spec_of("k", "", 2));
   WatchDelivery delivery;
   std::vector<std::string> seen = drain(*watcher, &delivery);
-  // Four windows of two revisions, then canceled.
-  EXPECT_EQ(seen.size(), 8u);
+  // Twenty windows of two revisions, far more than the gain check's four, and every event arrives.
+  EXPECT_EQ(seen.size(), 40u);
+  EXPECT_FALSE(delivery.canceled);
+  EXPECT_TRUE(delivery.synced);
+}
+
+TEST_F(SlowWatcherTest, aWatcherThatStaysBehindIsCanceledWithAReason) {
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(h_.put("k", std::to_string(i)).is_ok());
+  WatchHub::WatcherPtr watcher = add(spec_of("k", "", 2));
+  // Its client reads one window (two revisions) while the store takes three writes.
+  WatchDelivery delivery;
+  size_t seen = 0;
+  int windows = 0;
+  for (; windows < 100 && !delivery.canceled; ++windows) {
+    delivery = hub_.take(*watcher);
+    seen += describe(delivery.batches).size();
+    ASSERT_FALSE(delivery.synced) << "it never falls less behind";
+    hub_.catch_up(*watcher, h_.store);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(h_.put("k", "more").is_ok());
+  }
   EXPECT_TRUE(delivery.canceled);
+  EXPECT_LE(windows, 9) << "canceled within two gain checks of four windows (and the take that tells)";
   EXPECT_EQ(delivery.compact_revision, 0);
   EXPECT_EQ(delivery.cancel_reason, kWatchTooSlowReason);
+  EXPECT_GT(seen, 0u) << "what it was sent before it fell behind for good";
 }
 
 TEST_F(SlowWatcherTest, aCatchingUpWatcherWhoseHistoryIsCompactedIsCanceled) {

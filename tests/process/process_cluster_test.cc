@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/etcdctl_runner.h"
 #include "api/proto/lease.grpc.pb.h"
 #include "process/etcd_client.h"
 #include "process/workload.h"
@@ -440,7 +441,7 @@ TEST(ProcessCluster, sigtermStopsEachMemberCleanlyAndRestartRecovers) {
   expect_sound_end(channels, cluster, outcomes, history, "sigterm");
 }
 
-// A backup (Maintenance.Snapshot, what `etcdctl snapshot save` downloads) restored with `synod snapshot
+// A backup saved by `etcdctl snapshot save` (Maintenance.Snapshot) restored with `synod snapshot
 // restore` into every member's empty data dir: the new cluster starts with every key as it was (values,
 // versions, create and mod revisions), the same revision and compaction point, the leases, and takes
 // new writes after them; its members agree (HashKV).
@@ -489,17 +490,12 @@ TEST(ProcessCluster, backupRestoresIntoANewClusterWithEveryKeyRevisionAndLease) 
   }
   int64_t last = put("restore/leased", "x", granted.id());
 
+  // The backup is what etcd's own client saves, so an etcd user's backup routine works unchanged.
   std::string backup_path = cluster.root() + "/backup.db";
-  {
-    grpc::ClientContext context;
-    deadline_of(context);
-    std::unique_ptr<grpc::ClientReader<etcdserverpb::SnapshotResponse>> reader =
-        channels.maintenance(leader->id).Snapshot(&context, etcdserverpb::SnapshotRequest());
-    std::ofstream out(backup_path, std::ios::binary);
-    etcdserverpb::SnapshotResponse chunk;
-    while (reader->Read(&chunk)) out << chunk.blob();
-    ASSERT_TRUE(reader->Finish().ok());
-  }
+  ASSERT_TRUE(api::test::etcdctl_installed()) << "scripts/bootstrap installs etcd-client";
+  std::string saved =
+      api::test::run_etcdctl(cluster.client_endpoint(leader->id), "snapshot save " + backup_path);
+  ASSERT_NE(saved.find("Snapshot saved at " + backup_path), std::string::npos) << saved;
   std::optional<std::map<std::string, mvccpb::KeyValue>> before =
       range_all(channels, leader->id, "restore/", "restore0", false, 10s);
   ASSERT_TRUE(before);
@@ -600,6 +596,75 @@ TEST(ProcessCluster, memberListOnAnyMemberNamesEveryMembersClientUrl) {
     EXPECT_TRUE(eventually(10s, [&] { return lists_everyone(id); }))
         << "m" << id << "'s member list lacks some member's client URL";
   }
+  expect_no_crashes(cluster);
+}
+
+// A member cut off from its quorum answers with etcd's errors, which clientv3 maps to its typed ones
+// (rpctypes.ErrTimeout, ErrNoLeader): a put the leader took just before its followers froze cannot
+// commit and ends with "etcdserver: request timed out" (UNAVAILABLE) after etcd's request timeout
+// (5 s + 2 election timeouts); once the leader has stepped down (check-quorum), puts and linearizable
+// reads are refused at once with "etcdserver: no leader" (UNAVAILABLE). Thawed, the cluster serves again.
+TEST(ProcessCluster, aMemberCutOffFromItsQuorumAnswersEtcdsTimeoutAndNoLeaderErrors) {
+  ClusterOptions options;
+  options.label = "errors";
+  ProcessCluster cluster(options);
+  Status started = cluster.start();
+  ASSERT_TRUE(started.is_ok()) << started.to_string();
+  std::optional<ProcessCluster::LeaderFound> found = cluster.wait_for_leader(20s);
+  ASSERT_TRUE(found);
+  int leader = found->id;
+  EtcdChannels channels(cluster);
+  auto put = [&](const std::string& key, std::chrono::seconds deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    etcdserverpb::PutRequest request;
+    request.set_key(key);
+    request.set_value("v");
+    etcdserverpb::PutResponse response;
+    return channels.kv(leader).Put(&context, request, &response);
+  };
+  ASSERT_TRUE(eventually(10s, [&] { return put("errors/warm", 2s).ok(); }));
+
+  for (int id : cluster.ids()) {
+    if (id != leader) cluster.sigstop(id);
+  }
+  Clock::time_point sent = Clock::now();
+  grpc::Status timed_out = put("errors/stuck", 20s);
+  Clock::duration took = Clock::now() - sent;
+  EXPECT_EQ(timed_out.error_code(), grpc::StatusCode::UNAVAILABLE) << timed_out.error_message();
+  EXPECT_EQ(timed_out.error_message(), "etcdserver: request timed out");
+  EXPECT_GE(took, 5s) << "answered before etcd's request timeout";
+
+  grpc::Status no_leader = put("errors/refused", 5s);
+  EXPECT_EQ(no_leader.error_code(), grpc::StatusCode::UNAVAILABLE) << no_leader.error_message();
+  EXPECT_EQ(no_leader.error_message(), "etcdserver: no leader");
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 5s);
+    etcdserverpb::RangeRequest request;
+    request.set_key("errors/warm");
+    etcdserverpb::RangeResponse response;
+    grpc::Status read = channels.kv(leader).Range(&context, request, &response);
+    EXPECT_EQ(read.error_code(), grpc::StatusCode::UNAVAILABLE) << read.error_message();
+    EXPECT_EQ(read.error_message(), "etcdserver: no leader");
+  }
+
+  for (int id : cluster.ids()) {
+    if (id != leader) cluster.sigcont(id);
+  }
+  ASSERT_TRUE(cluster.wait_for_leader(20s)) << "no leader after the thaw";
+  EXPECT_TRUE(eventually(20s, [&] {
+    for (int id : cluster.ids()) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + 2s);
+      etcdserverpb::PutRequest request;
+      request.set_key("errors/after");
+      request.set_value("v");
+      etcdserverpb::PutResponse response;
+      if (channels.kv(id).Put(&context, request, &response).ok()) return true;
+    }
+    return false;
+  })) << "the thawed cluster takes no writes";
   expect_no_crashes(cluster);
 }
 
