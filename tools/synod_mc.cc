@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-depth", options.max_depth, "deepest path explored (0: none for bfs, 200 for dfs)");
   app.add_option("--max-states", options.max_states, "stop after this many distinct states (0: no limit)");
   app.add_flag("--pre-vote", options.setup.pre_vote, "run the pre-vote round before each election");
+  app.add_flag("--time", options.setup.timed,
+               "equal-rate clocks (Raft): every node ticks together, timers are state, check-quorum and "
+               "lease reads are on");
+  app.add_option("--max-ticks", options.bounds.max_ticks, "clock ticks on a path (with --time)");
   app.add_flag("!--no-symmetry", options.symmetry, "do not merge states that differ by a renaming of ids");
   app.add_option("--counterexample", counterexample_path, "where to write a counterexample's replay file");
   app.add_option("--replay", replay_path, "run a replay file instead and print every step");
@@ -82,10 +86,11 @@ int main(int argc, char** argv) {
   const synod::check::McBounds& b = options.bounds;
   std::printf(
       "synod-mc: %s, %zu nodes, %s; bounds: term %llu, log %llu, in flight %zu, proposals %u, "
-      "restarts %u, duplicates %u, reads %u%s\n",
+      "restarts %u, duplicates %u, reads %u%s%s\n",
       engine.c_str(), options.setup.nodes, search.c_str(), static_cast<unsigned long long>(b.max_term),
       static_cast<unsigned long long>(b.max_log), b.max_in_flight, b.proposals, b.restarts, b.duplicates,
-      b.reads, options.setup.bug.empty() ? "" : (", bug " + options.setup.bug).c_str());
+      b.reads, options.setup.timed ? (", time global, ticks " + std::to_string(b.max_ticks)).c_str() : "",
+      options.setup.bug.empty() ? "" : (", bug " + options.setup.bug).c_str());
   std::printf(
       "%llu distinct states, %llu transitions (%llu past a bound), depth %zu, %.2f s, %.0f distinct "
       "states/s\n",

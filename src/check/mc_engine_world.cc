@@ -14,7 +14,7 @@ namespace {
 class EngineWorld final : public McWorld {
  public:
   explicit EngineWorld(const McSetup& setup)
-      : McWorld(setup.nodes), engine_(setup.engine), cluster_(setup.make_cluster()) {}
+      : McWorld(setup.nodes), engine_(setup.engine), timed_(setup.timed), cluster_(setup.make_cluster()) {}
 
   std::unique_ptr<McWorld> clone() const override { return std::unique_ptr<McWorld>(new EngineWorld(*this)); }
 
@@ -35,10 +35,11 @@ class EngineWorld final : public McWorld {
       out.push_back({McStep::Kind::kDrop, position, 0});
       if (spent().duplicates < bounds.duplicates) out.push_back({McStep::Kind::kDuplicate, position, 0});
     }
+    if (timed_ && spent().ticks < bounds.max_ticks) out.push_back({McStep::Kind::kTick, 0, 0});
     for (NodeId node : ids()) {
       if (!cluster_->is_up(node)) continue;
       auto id = static_cast<uint32_t>(node);
-      out.push_back({McStep::Kind::kTimeout, id, 0});
+      if (!timed_) out.push_back({McStep::Kind::kTimeout, id, 0});
       bool leads = cluster_->engine(id).status().role == Role::kLeader;
       if (leads && spent().proposals < bounds.proposals)
         out.push_back({McStep::Kind::kPropose, id, spent().proposals + 1});
@@ -128,9 +129,14 @@ class EngineWorld final : public McWorld {
  private:
   // A branch gets its own cluster; the second opinion watches only the replay it was attached to.
   EngineWorld(const EngineWorld& other)
-      : McWorld(other), engine_(other.engine_), cluster_(other.cluster_->clone()), ghost_(other.ghost_) {}
+      : McWorld(other),
+        engine_(other.engine_),
+        timed_(other.timed_),
+        cluster_(other.cluster_->clone()),
+        ghost_(other.ghost_) {}
 
   McEngine engine_;
+  bool timed_ = false;
   std::unique_ptr<sim::Cluster> cluster_;
   McGhost ghost_;
   std::shared_ptr<InvariantChecker> checker_;

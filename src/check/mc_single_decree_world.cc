@@ -148,6 +148,7 @@ class SingleDecreeWorld final : public McWorld {
         cluster_->propose(step.arg, proposal_value(step.value));
         break;
       case McStep::Kind::kRead: return false;  // single-decree Paxos has no reads: query() is local
+      case McStep::Kind::kTick: return false;  // no time mode global here (McSetup::validate)
     }
     violation = verdict();
     return true;

@@ -44,13 +44,10 @@ struct KindName {
   bool has_value;
 };
 constexpr KindName kKinds[] = {
-    {McStep::Kind::kDeliver, "deliver", false},
-    {McStep::Kind::kDrop, "drop", false},
-    {McStep::Kind::kDuplicate, "duplicate", false},
-    {McStep::Kind::kTimeout, "timeout", false},
-    {McStep::Kind::kRestart, "restart", false},
-    {McStep::Kind::kPropose, "propose", true},
-    {McStep::Kind::kRead, "read", true},
+    {McStep::Kind::kDeliver, "deliver", false},     {McStep::Kind::kDrop, "drop", false},
+    {McStep::Kind::kDuplicate, "duplicate", false}, {McStep::Kind::kTimeout, "timeout", false},
+    {McStep::Kind::kTick, "tick", false},           {McStep::Kind::kRestart, "restart", false},
+    {McStep::Kind::kPropose, "propose", true},      {McStep::Kind::kRead, "read", true},
 };
 
 }  // namespace
@@ -67,10 +64,9 @@ const char* engine_name(McEngine engine) {
 std::vector<std::string> McSetup::bug_names(McEngine engine) {
 #if SYNOD_BUG_INJECTION
   if (engine == McEngine::kRaft) {
-    // unbounded_lease is left out: it only acts on lease reads, which rest on clocks the checker does
-    // not model (the simulator's clock-skew runs catch it).
+    // unbounded-lease acts only on lease reads: it needs time mode global (McSetup::timed).
     return {"commit-old-term-by-counting", "grant-two-votes-per-term", "skip-up-to-date-check",
-            "read-without-quorum-check"};
+            "read-without-quorum-check", "unbounded-lease"};
   }
   if (engine == McEngine::kSingleDecree) return {"accept-below-promise", "ignore-accepted-values"};
   return {"accept-below-promise", "ignore-highest-accepted", "skip-hole-filling"};
@@ -82,6 +78,9 @@ std::vector<std::string> McSetup::bug_names(McEngine engine) {
 
 Status McSetup::validate() const {
   if (nodes == 0 || nodes > 7) return Status(ErrorCode::kInvalidArgument, "nodes must be 1 to 7");
+  if (timed && engine != McEngine::kRaft) {
+    return Status(ErrorCode::kInvalidArgument, "time mode global is built for Raft only so far");
+  }
   if (!bug.empty()) {
     std::vector<std::string> known = bug_names(engine);
     if (std::find(known.begin(), known.end(), bug) == known.end()) {
@@ -102,8 +101,9 @@ sim::EngineFactory McSetup::factory() const {
     raft::Config config;
     config.election_tick = kElectionTick;
     config.heartbeat_tick = 1;
-    config.check_quorum = false;
-    config.read_only = raft::ReadOnlyOption::kSafe;
+    // Time mode global: equal-rate clocks, so check-quorum and lease reads are meaningful (and checked).
+    config.check_quorum = timed;
+    config.read_only = timed ? raft::ReadOnlyOption::kLeaseBased : raft::ReadOnlyOption::kSafe;
     config.pre_vote = pre_vote;
     // One entry per Append, so that every prefix of a log can be in flight (a leader that batches
     // hides interleavings that a slower network or a smaller limit would show).
@@ -114,6 +114,7 @@ sim::EngineFactory McSetup::factory() const {
     config.bugs.grant_two_votes_per_term = bug == "grant-two-votes-per-term";
     config.bugs.skip_up_to_date_check = bug == "skip-up-to-date-check";
     config.bugs.read_without_quorum_check = bug == "read-without-quorum-check";
+    config.bugs.unbounded_lease = bug == "unbounded-lease";
 #endif
     return sim::raft_engine_factory(config);
   }
@@ -204,6 +205,7 @@ bool apply_step(sim::Cluster& cluster, const McStep& step) {
       }
       return true;  // it had nothing to do (a single-node leader, say): time passed all the same
     }
+    case McStep::Kind::kTick: cluster.tick_all(); return true;
     case McStep::Kind::kRestart:
       if (!valid_node(step.arg)) return false;
       cluster.crash(step.arg);
@@ -233,6 +235,7 @@ std::string McTrace::to_text(const std::string& comment) const {
   out << "seed " << setup.seed << '\n';
   if (!setup.bug.empty()) out << "bug " << setup.bug << '\n';
   out << "pre-vote " << (setup.pre_vote ? "on" : "off") << '\n';
+  out << "time " << (setup.timed ? "global" : "chosen") << '\n';
   for (const McStep& step : steps) out << "step " << step.to_string() << '\n';
   return out.str();
 }
@@ -272,6 +275,8 @@ Result<McTrace> McTrace::parse(std::string_view text) {
       trace.setup.seed = *s;
     } else if (w[0] == "pre-vote" && w.size() == 2 && (w[1] == "on" || w[1] == "off")) {
       trace.setup.pre_vote = w[1] == "on";
+    } else if (w[0] == "time" && w.size() == 2 && (w[1] == "chosen" || w[1] == "global")) {
+      trace.setup.timed = w[1] == "global";
     } else if (w[0] == "bug" && w.size() == 2) {
       trace.setup.bug = std::string(w[1]);
     } else if (w[0] == "step") {

@@ -9,8 +9,10 @@
 //   seed S
 //   bug NAME            (optional; test builds only)
 //   pre-vote on|off     (optional; off)
-//   step KIND ARG...    (deliver P | drop P | duplicate P | timeout N | restart N | propose N K |
-//                        read N K; P is a position among the messages in flight, in send order)
+//   time chosen|global  (optional; chosen)
+//   step KIND ARG...    (deliver P | drop P | duplicate P | timeout N | tick 0 | restart N |
+//                        propose N K | read N K; P is a position among the messages in flight, in send
+//                        order)
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,13 @@ struct McSetup {
   // Raft's pre-vote round (and Multi-Paxos's, which reuses it) doubles the messages of every election;
   // off by default so that the same bounds reach more elections.
   bool pre_vote = false;
+  // Time mode. Off (the default), time is a choice: a node's timeout fires whenever the checker says
+  // (McStep::kTimeout), timers are not part of the state, and check-quorum and leases are off, since
+  // they rest on clocks. On (Raft only), clocks run at one rate: a tick step advances every node's
+  // clock by one (McStep::kTick), timers and random generators are part of the state, and check-quorum
+  // and lease-based reads are on, so that lease safety is checked too (under the assumption leases
+  // make: equal-rate clocks).
+  bool timed = false;
 
   // The bugs this build can inject into `engine` (none outside test builds).
   static std::vector<std::string> bug_names(McEngine engine);
@@ -48,7 +57,7 @@ struct McSetup {
 };
 
 struct McStep {
-  enum class Kind : uint8_t { kDeliver, kDrop, kDuplicate, kTimeout, kRestart, kPropose, kRead };
+  enum class Kind : uint8_t { kDeliver, kDrop, kDuplicate, kTimeout, kTick, kRestart, kPropose, kRead };
   Kind kind = Kind::kDeliver;
   uint32_t arg = 0;    // a position in flight, or a node id
   uint32_t value = 0;  // propose: the value's number ("v<value>"); read: the read's ("r<value>")
@@ -61,6 +70,7 @@ struct McStep {
 // flight, a node that is down or not a leader where one is needed).
 //   timeout: the node's clock runs until it acts: ticks until it sends something or its role or term
 //            changes (a follower campaigns; a leader sends heartbeats).
+//   tick:    every node's clock advances one tick (time mode global).
 //   restart: crash and restart at once; only what the node made durable survives.
 bool apply_step(sim::Cluster& cluster, const McStep& step);
 

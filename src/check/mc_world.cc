@@ -8,6 +8,7 @@ void McSpent::spend(const McStep& step) {
     case McStep::Kind::kRestart: ++restarts; break;
     case McStep::Kind::kDuplicate: ++duplicates; break;
     case McStep::Kind::kRead: ++reads; break;
+    case McStep::Kind::kTick: ++ticks; break;
     default: break;
   }
 }
@@ -17,6 +18,7 @@ void McSpent::encode(StateEncoder& out) const {
   out.u64(restarts);
   out.u64(duplicates);
   out.u64(reads);
+  out.u64(ticks);
 }
 
 McWorld::McWorld(size_t nodes) {

@@ -26,6 +26,7 @@ struct McBounds {
   uint32_t restarts = 1;
   uint32_t duplicates = 1;
   uint32_t reads = 0;
+  uint32_t max_ticks = 12;  // time mode global: clock ticks on a path
 };
 
 // The budgets spent on a path (part of the state: two paths meet only with the same budgets left).
@@ -34,6 +35,7 @@ struct McSpent {
   uint32_t restarts = 0;
   uint32_t duplicates = 0;
   uint32_t reads = 0;
+  uint32_t ticks = 0;
 
   void spend(const McStep& step);
   void encode(StateEncoder& out) const;

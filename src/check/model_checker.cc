@@ -77,12 +77,14 @@ class Explorer {
   uint64_t fingerprint(const McWorld& state) const {
     if (!symmetric_) {
       StateEncoder out(identity_);
+      out.set_timed(options_.setup.timed);
       state.encode(out);
       return hash(out);
     }
     std::vector<std::string> signature(ids_.size());
     for (size_t i = 0; i < ids_.size(); ++i) {
       StateEncoder out(anonymous_);
+      out.set_timed(options_.setup.timed);
       state.encode_node(ids_[i], out);
       signature[i] = out.take();
     }
@@ -96,6 +98,7 @@ class Explorer {
       }
       if (!keeps_order) continue;
       StateEncoder out(renaming);
+      out.set_timed(options_.setup.timed);
       state.encode(out);
       best = std::min(best, hash(out));
     }

@@ -43,6 +43,7 @@ void Progress::encode(StateEncoder& out) const {
   out.u64(pending_snapshot_);
   out.flag(recent_active_);
   inflights_.encode(out);
+  if (out.timed()) out.u64(static_cast<uint64_t>(snapshot_ticks()));
 }
 
 const char* progress_state_name(ProgressState state) {

@@ -27,8 +27,20 @@ class StateEncoder {
   // `renaming[id]` is the id to write for `id`; ids outside it (and kNoNode) are written unchanged.
   explicit StateEncoder(std::vector<NodeId> renaming) : renaming_(std::move(renaming)) {}
 
-  // An empty encoder with the same renaming (for parts sorted before they are written, like a network).
-  StateEncoder blank() const { return StateEncoder(renaming_); }
+  // An empty encoder with the same renaming and time mode (for parts sorted before they are written,
+  // like a network).
+  StateEncoder blank() const {
+    StateEncoder out(renaming_);
+    out.timed_ = timed_;
+    return out;
+  }
+
+  // Whether time is part of the state. Off (the model checker's default) a core leaves out its timers,
+  // clocks and random generator: time is the checker's choice, a timeout fires whenever it says so. On
+  // (equal-rate clocks: every node ticks together), a core writes them all, since when it next acts,
+  // and what its leases allow, then depend on them.
+  bool timed() const { return timed_; }
+  void set_timed(bool timed) { timed_ = timed; }
 
   NodeId rename(NodeId id) const { return id < renaming_.size() ? renaming_[id] : id; }
 
@@ -111,6 +123,7 @@ class StateEncoder {
 
  private:
   std::vector<NodeId> renaming_;
+  bool timed_ = false;
   std::string out_;
 };
 

@@ -1040,6 +1040,17 @@ void Raft::encode_state(StateEncoder& out) const {
   out.u64(handed_last_index_);
   out.u64(handed_last_term_);
   out.u64(handed_applying_);
+  if (out.timed()) {
+    out.u64(static_cast<uint64_t>(election_elapsed_));
+    out.u64(static_cast<uint64_t>(heartbeat_elapsed_));
+    out.u64(static_cast<uint64_t>(transfer_elapsed_));
+    out.u64(static_cast<uint64_t>(randomized_election_timeout_));
+    out.u64(random_.state());
+    out.u64(ticks_);
+    std::vector<NodeId> acked;
+    for (const auto& [id, tick] : lease_acks_) acked.push_back(id);
+    out.sorted_by_node(acked, [&](NodeId id) { out.u64(lease_acks_.at(id)); });
+  }
 }
 
 }  // namespace synod::raft
