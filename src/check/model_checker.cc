@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace synod::check {
@@ -165,7 +166,8 @@ class Explorer {
           }
           if (outcome != Outcome::kNew) continue;
           uint64_t child_print = fingerprint(*child);
-          if (!parents.emplace(child_print, Parent{print, step, false}).second) continue;
+          // try_emplace: most successors were seen before, and then nothing is allocated.
+          if (!parents.try_emplace(child_print, Parent{print, step, false}).second) continue;
           ++result_.distinct_states;
           result_.max_depth = depth + 1;
           if (state_limit_reached()) return;
@@ -187,8 +189,8 @@ class Explorer {
       McStep via;  // the step that led here
     };
     size_t limit = options_.max_depth != 0 ? options_.max_depth : kDefaultDepthFirstLimit;
-    std::unordered_map<uint64_t, bool> seen;
-    seen.emplace(fingerprint(*root), true);
+    std::unordered_set<uint64_t> seen;
+    seen.insert(fingerprint(*root));
     result_.distinct_states = 1;
     std::vector<Frame> stack;
     std::vector<McStep> root_steps = root->steps(options_.bounds);
@@ -208,7 +210,7 @@ class Explorer {
         return;
       }
       if (outcome != Outcome::kNew) continue;
-      if (!seen.emplace(fingerprint(*child), true).second) continue;
+      if (!seen.insert(fingerprint(*child)).second) continue;
       ++result_.distinct_states;
       if (state_limit_reached()) return;
       if (stack.size() >= limit) {
