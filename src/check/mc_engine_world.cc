@@ -1,7 +1,6 @@
 // The model checker's world for the Engine cores (Raft, Multi-Paxos): a sim::Cluster plus McGhost,
 // checked by check/mc_invariants.h after every step.
 #include <algorithm>
-#include <set>
 
 #include "check/invariants.h"
 #include "check/mc_invariants.h"
@@ -24,17 +23,7 @@ class EngineWorld final : public McWorld {
 
   std::vector<McStep> steps(const McBounds& bounds) const override {
     std::vector<McStep> out;
-    // Identical messages in flight lead to the same states: one position for each.
-    std::set<std::string> seen;
-    for (size_t p = 0; p < cluster_->in_flight().size(); ++p) {
-      StateEncoder one;
-      one.message(cluster_->in_flight()[p]);
-      if (!seen.insert(one.take()).second) continue;
-      auto position = static_cast<uint32_t>(p);
-      out.push_back({McStep::Kind::kDeliver, position, 0});
-      out.push_back({McStep::Kind::kDrop, position, 0});
-      if (spent().duplicates < bounds.duplicates) out.push_back({McStep::Kind::kDuplicate, position, 0});
-    }
+    add_message_steps(cluster_->in_flight(), encode_message, bounds, out);
     if (timed_ && spent().ticks < bounds.max_ticks) out.push_back({McStep::Kind::kTick, 0, 0});
     for (NodeId node : ids()) {
       if (!cluster_->is_up(node)) continue;
@@ -81,16 +70,7 @@ class EngineWorld final : public McWorld {
 
   void encode(StateEncoder& out) const override {
     out.sorted_by_node(ids(), [&](NodeId id) { encode_node(id, out); });
-    std::vector<std::string> messages;
-    messages.reserve(cluster_->in_flight().size());
-    for (const Message& message : cluster_->in_flight()) {
-      StateEncoder one = out.blank();
-      one.message(message);
-      messages.push_back(one.take());
-    }
-    std::sort(messages.begin(), messages.end());
-    out.u64(messages.size());
-    for (const std::string& message : messages) out.bytes(message);
+    out.multiset(cluster_->in_flight(), encode_message);
     ghost_.encode(out);
     spent().encode(out);
   }
@@ -100,10 +80,7 @@ class EngineWorld final : public McWorld {
   }
 
   std::string describe_step(const McStep& step) const override {
-    bool names_message = step.kind == McStep::Kind::kDeliver || step.kind == McStep::Kind::kDrop ||
-                         step.kind == McStep::Kind::kDuplicate;
-    if (!names_message || step.arg >= cluster_->in_flight().size()) return {};
-    return cluster_->in_flight()[step.arg].describe();
+    return describe_message_step(cluster_->in_flight(), step);
   }
 
   void attach_second_opinion() override {
@@ -127,6 +104,8 @@ class EngineWorld final : public McWorld {
   }
 
  private:
+  static void encode_message(const Message& message, StateEncoder& out) { out.message(message); }
+
   // A branch gets its own cluster; the second opinion watches only the replay it was attached to.
   EngineWorld(const EngineWorld& other)
       : McWorld(other),

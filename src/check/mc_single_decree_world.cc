@@ -45,18 +45,7 @@ class SingleDecreeWorld final : public McWorld {
 
   std::vector<McStep> steps(const McBounds& bounds) const override {
     std::vector<McStep> out;
-    std::vector<std::string> seen;
-    const std::vector<paxos::Message>& network = cluster_->network();
-    for (size_t p = 0; p < network.size(); ++p) {
-      StateEncoder one;
-      network[p].encode(one);
-      if (std::find(seen.begin(), seen.end(), one.data()) != seen.end()) continue;
-      seen.push_back(one.take());
-      auto position = static_cast<uint32_t>(p);
-      out.push_back({McStep::Kind::kDeliver, position, 0});
-      out.push_back({McStep::Kind::kDrop, position, 0});
-      if (spent().duplicates < bounds.duplicates) out.push_back({McStep::Kind::kDuplicate, position, 0});
-    }
+    add_message_steps(cluster_->network(), encode_message, bounds, out);
     for (NodeId node : ids()) {
       auto id = static_cast<uint32_t>(node);
       out.push_back({McStep::Kind::kTimeout, id, 0});
@@ -108,10 +97,7 @@ class SingleDecreeWorld final : public McWorld {
   }
 
   std::string describe_step(const McStep& step) const override {
-    bool names_message = step.kind == McStep::Kind::kDeliver || step.kind == McStep::Kind::kDrop ||
-                         step.kind == McStep::Kind::kDuplicate;
-    if (!names_message || step.arg >= cluster_->network().size()) return {};
-    return cluster_->network()[step.arg].describe();
+    return describe_message_step(cluster_->network(), step);
   }
 
  protected:
@@ -155,6 +141,8 @@ class SingleDecreeWorld final : public McWorld {
   }
 
  private:
+  static void encode_message(const paxos::Message& message, StateEncoder& out) { message.encode(out); }
+
   static const char* phase_name(paxos::Proposer::Phase phase) {
     switch (phase) {
       case paxos::Proposer::Phase::kIdle: return "idle";

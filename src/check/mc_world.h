@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,32 @@ class McWorld {
 
  protected:
   explicit McWorld(size_t nodes);  // nodes 1..nodes
+
+  // Deliver, drop and (while the budget lasts) duplicate, once for each distinct message in `network`:
+  // identical messages in flight lead to the same states. `encode(message, encoder)` writes one.
+  template <typename Network, typename Encode>
+  void add_message_steps(const Network& network, Encode&& encode, const McBounds& bounds,
+                         std::vector<McStep>& out) const {
+    std::set<std::string> seen;
+    for (size_t p = 0; p < network.size(); ++p) {
+      StateEncoder one;
+      encode(network[p], one);
+      if (!seen.insert(one.take()).second) continue;
+      auto position = static_cast<uint32_t>(p);
+      out.push_back({McStep::Kind::kDeliver, position, 0});
+      out.push_back({McStep::Kind::kDrop, position, 0});
+      if (spent_.duplicates < bounds.duplicates) out.push_back({McStep::Kind::kDuplicate, position, 0});
+    }
+  }
+  // What the message a deliver, drop or duplicate step names is ("" for other steps).
+  template <typename Network>
+  static std::string describe_message_step(const Network& network, const McStep& step) {
+    bool names_message = step.kind == McStep::Kind::kDeliver || step.kind == McStep::Kind::kDrop ||
+                         step.kind == McStep::Kind::kDuplicate;
+    if (!names_message || step.arg >= network.size()) return {};
+    return network[step.arg].describe();
+  }
+
   McWorld(const McWorld&) = default;
   virtual bool apply(const McStep& step, std::string& violation) = 0;
 

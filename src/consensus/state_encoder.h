@@ -102,6 +102,22 @@ class StateEncoder {
     bytes(m.context);
   }
 
+  // A multiset (the messages in flight): each item encoded on its own by `encode(item, encoder)`, the
+  // encodings sorted, so that the order the items are held in does not matter.
+  template <typename Items, typename Encode>
+  void multiset(const Items& items, Encode&& encode) {
+    std::vector<std::string> parts;
+    parts.reserve(items.size());
+    for (const auto& item : items) {
+      StateEncoder one = blank();
+      encode(item, one);
+      parts.push_back(one.take());
+    }
+    std::sort(parts.begin(), parts.end());
+    u64(parts.size());
+    for (const std::string& part : parts) bytes(part);
+  }
+
   // Encodes one record per id in `ids`, in the order of their renamed ids: `encode(id)` writes the
   // record for `id` into this encoder.
   template <typename Encode>

@@ -284,16 +284,17 @@ SingleDecreeReady SingleDecree::ready() {
   return ready;
 }
 
+void SingleDecreeDurable::encode(StateEncoder& out) const {
+  encode_ballot(out, acceptor.promised);
+  encode_ballot(out, acceptor.accepted);
+  out.optional_bytes(acceptor.value);
+  out.optional_bytes(decided);
+}
+
 void SingleDecree::encode_state(StateEncoder& out) const {
-  encode_ballot(out, durable_.acceptor.promised);
-  encode_ballot(out, durable_.acceptor.accepted);
-  out.optional_bytes(durable_.acceptor.value);
-  out.optional_bytes(durable_.decided);
+  // The acceptor's state is durable_.acceptor: handle() copies every change there at once.
+  durable_.encode(out);
   out.flag(durable_dirty_);
-  // The acceptor's own copy is durable_.acceptor between Readies; written all the same, in case not.
-  encode_ballot(out, acceptor_.state().promised);
-  encode_ballot(out, acceptor_.state().accepted);
-  out.optional_bytes(acceptor_.state().value);
   proposer_.encode_state(out);
   out.optional_bytes(wanted_);
   out.u64(seen_round_);

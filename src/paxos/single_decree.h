@@ -62,6 +62,7 @@ struct SingleDecreeDurable {
   AcceptorState acceptor;
   std::optional<std::string> decided;  // the decision once learned (not needed for safety; saves work)
   bool operator==(const SingleDecreeDurable&) const = default;
+  void encode(StateEncoder& out) const;  // for the model checker
 };
 
 struct SingleDecreeReady {

@@ -1,7 +1,5 @@
 #include "sim/paxos_cluster.h"
 
-#include <algorithm>
-
 #include "base/assert.h"
 
 namespace synod::sim {
@@ -48,23 +46,9 @@ void PaxosCluster::encode_state(StateEncoder& out) const {
     if (up) nodes_.at(id)->encode_state(out);
     auto durable = durable_.find(id);
     out.flag(durable != durable_.end());
-    if (durable != durable_.end()) {
-      paxos::encode_ballot(out, durable->second.acceptor.promised);
-      paxos::encode_ballot(out, durable->second.acceptor.accepted);
-      out.optional_bytes(durable->second.acceptor.value);
-      out.optional_bytes(durable->second.decided);
-    }
+    if (durable != durable_.end()) durable->second.encode(out);
   });
-  std::vector<std::string> messages;
-  messages.reserve(network_.size());
-  for (const Message& message : network_) {
-    StateEncoder one = out.blank();
-    message.encode(one);
-    messages.push_back(one.take());
-  }
-  std::sort(messages.begin(), messages.end());
-  out.u64(messages.size());
-  for (const std::string& message : messages) out.bytes(message);
+  out.multiset(network_, [](const Message& message, StateEncoder& one) { message.encode(one); });
   out.u64(side_.size());
   for (NodeId id : side_) out.node(id);
   out.u64(accepted_.size());

@@ -268,6 +268,19 @@ std::optional<std::map<std::string, mvccpb::KeyValue>> range_all_retrying(
   }
 }
 
+grpc::Status put_once(EtcdChannels& channels, int member, const std::string& key, const std::string& value,
+                      std::chrono::milliseconds deadline, int64_t lease,
+                      etcdserverpb::PutResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + deadline);
+  etcdserverpb::PutRequest request;
+  request.set_key(key);
+  request.set_value(value);
+  request.set_lease(lease);
+  etcdserverpb::PutResponse ignored;
+  return channels.kv(member).Put(&context, request, response != nullptr ? response : &ignored);
+}
+
 std::optional<etcdserverpb::StatusResponse> member_status(EtcdChannels& channels, int member,
                                                           std::chrono::milliseconds deadline) {
   etcdserverpb::StatusRequest request;

@@ -122,6 +122,12 @@ std::optional<std::map<std::string, mvccpb::KeyValue>> range_all_retrying(
     EtcdChannels& channels, ProcessCluster& cluster, const std::string& key, const std::string& range_end,
     Clock::duration timeout, std::string* error = nullptr);
 
+// An unrecorded Put at one member (with `lease`, 0 for none), for tests that check what the server
+// answers rather than a history. `response`, if given, gets the answer.
+grpc::Status put_once(EtcdChannels& channels, int member, const std::string& key, const std::string& value,
+                      std::chrono::milliseconds deadline, int64_t lease = 0,
+                      etcdserverpb::PutResponse* response = nullptr);
+
 // etcd's Maintenance.Status at one member.
 std::optional<etcdserverpb::StatusResponse> member_status(EtcdChannels& channels, int member,
                                                           std::chrono::milliseconds deadline);

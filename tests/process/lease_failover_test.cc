@@ -58,17 +58,6 @@ class LeaseClient {
   std::unique_ptr<etcdserverpb::Lease::Stub> stub_;
 };
 
-grpc::Status put(EtcdChannels& channels, int member, const std::string& key, int64_t lease) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 5s);
-  etcdserverpb::PutRequest request;
-  request.set_key(key);
-  request.set_value("held");
-  request.set_lease(lease);
-  etcdserverpb::PutResponse response;
-  return channels.kv(member).Put(&context, request, &response);
-}
-
 // Whether `key` exists, by a linearizable read at any serving member; nullopt if none answered.
 std::optional<bool> exists(EtcdChannels& channels, ProcessCluster& cluster, const std::string& key) {
   std::string end = key + '\0';
@@ -96,8 +85,8 @@ TEST(ProcessCluster, leasesSurviveAndExpireCorrectlyAcrossAKilledLeader) {
   std::optional<int64_t> kept = via_leader.grant(kTtlSeconds);
   ASSERT_TRUE(forgotten && kept);
   Clock::time_point granted = Clock::now();
-  ASSERT_TRUE(put(channels, old, "lease/forgotten", *forgotten).ok());
-  ASSERT_TRUE(put(channels, old, "lease/kept", *kept).ok());
+  ASSERT_TRUE(put_once(channels, old, "lease/forgotten", "held", 5s, *forgotten).ok());
+  ASSERT_TRUE(put_once(channels, old, "lease/kept", "held", 5s, *kept).ok());
 
   cluster.kill9(old);
   Clock::time_point killed = Clock::now();

@@ -458,14 +458,8 @@ TEST(ProcessCluster, backupRestoresIntoANewClusterWithEveryKeyRevisionAndLease) 
     context.set_deadline(std::chrono::system_clock::now() + 10s);
   };
   auto put = [&](const std::string& key, const std::string& value, int64_t lease = 0) {
-    grpc::ClientContext context;
-    deadline_of(context);
-    etcdserverpb::PutRequest request;
-    request.set_key(key);
-    request.set_value(value);
-    request.set_lease(lease);
     etcdserverpb::PutResponse response;
-    grpc::Status status = channels.kv(leader->id).Put(&context, request, &response);
+    grpc::Status status = put_once(channels, leader->id, key, value, 10s, lease, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response.header().revision();
   };
@@ -615,13 +609,7 @@ TEST(ProcessCluster, aMemberCutOffFromItsQuorumAnswersEtcdsTimeoutAndNoLeaderErr
   int leader = found->id;
   EtcdChannels channels(cluster);
   auto put = [&](const std::string& key, std::chrono::seconds deadline) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + deadline);
-    etcdserverpb::PutRequest request;
-    request.set_key(key);
-    request.set_value("v");
-    etcdserverpb::PutResponse response;
-    return channels.kv(leader).Put(&context, request, &response);
+    return put_once(channels, leader, key, "v", deadline);
   };
   ASSERT_TRUE(eventually(10s, [&] { return put("errors/warm", 2s).ok(); }));
 
@@ -655,13 +643,7 @@ TEST(ProcessCluster, aMemberCutOffFromItsQuorumAnswersEtcdsTimeoutAndNoLeaderErr
   ASSERT_TRUE(cluster.wait_for_leader(20s)) << "no leader after the thaw";
   EXPECT_TRUE(eventually(20s, [&] {
     for (int id : cluster.ids()) {
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + 2s);
-      etcdserverpb::PutRequest request;
-      request.set_key("errors/after");
-      request.set_value("v");
-      etcdserverpb::PutResponse response;
-      if (channels.kv(id).Put(&context, request, &response).ok()) return true;
+      if (put_once(channels, id, "errors/after", "v", 2s).ok()) return true;
     }
     return false;
   })) << "the thawed cluster takes no writes";
