@@ -74,6 +74,13 @@ class Engine {
   // The application took a snapshot of its state machine after applying `index`: the engine keeps it
   // (to send to followers that fell behind) and discards the log up to `index`.
   virtual Status compact(Index index, std::string data) = 0;
+  // The meta a snapshot of the state machine after `index` gets: refused (kCompacted, kInvalidArgument)
+  // when compact(index, ...) would be.
+  virtual Result<SnapshotMeta> snapshot_meta(Index index) const = 0;
+  // compact() for a snapshot the application streamed to storage, which holds it durably and can read
+  // it back: the engine keeps it detached (meta only) from the start. `meta` is what snapshot_meta()
+  // gave; a meta that no longer matches (the log moved past it) is refused.
+  virtual Status compact_detached(const SnapshotMeta& meta) = 0;
   // The snapshot the engine holds (the last compact() or installed one), or null: shared, so that the
   // application can make the same bytes durable instead of keeping a second copy.
   virtual SnapshotPtr snapshot() const = 0;

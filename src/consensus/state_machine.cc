@@ -11,7 +11,7 @@ class WholeSnapshotWriter final : public SnapshotWriter {
   WholeSnapshotWriter(Index index, std::string data) : index_(index), data_(std::move(data)) {}
   Index index() const override { return index_; }
   bool write_some(size_t /*budget*/) override { return true; }
-  std::string take() override { return std::move(data_); }
+  std::string drain() override { return std::exchange(data_, {}); }
 
  private:
   Index index_;

@@ -23,9 +23,9 @@ class SnapshotWriter {
   virtual Index index() const = 0;
   // Encodes about `budget` more bytes; returns whether the snapshot is whole.
   virtual bool write_some(size_t budget) = 0;
-  // The whole snapshot, once write_some() returned true; byte for byte what snapshot() would have
-  // returned when the writer began. Call it once.
-  virtual std::string take() = 0;
+  // Hands over the bytes encoded since the last call. Together, in order, the drains of a whole
+  // snapshot are byte for byte what snapshot() would have returned when the writer began.
+  virtual std::string drain() = 0;
 };
 
 class StateMachine {

@@ -12,9 +12,6 @@ MvccSnapshotWriter::MvccSnapshotWriter(MvccStore& store)
     : store_(&store), index_(store.applied_index()), revision_(store.revision()) {
   SYNOD_ASSERT_MSG(store.writer_ == nullptr, "one snapshot writer at a time");
   store.writer_ = this;
-  // Reserved once: a buffer that grows by doubling copies itself on the way and may end up twice the
-  // size it needs.
-  out_.reserve(store.approximate_bytes() + 4096);
   store.encode_snapshot_head(out_);
   store.index_.encode_key_count(out_);
   ByteWriter tail;
@@ -38,10 +35,10 @@ void MvccSnapshotWriter::finish() {
   write_some(std::numeric_limits<size_t>::max());
 }
 
-std::string MvccSnapshotWriter::take() {
-  SYNOD_ASSERT_MSG(cursor_.done && !taken_, "take() once, after the last slice");
-  taken_ = true;
-  return std::move(out_).take();
+std::string MvccSnapshotWriter::drain() {
+  std::string bytes = std::move(out_).take();
+  out_ = ByteWriter();
+  return bytes;
 }
 
 }  // namespace synod::kv

@@ -32,7 +32,7 @@ class MvccSnapshotWriter final : public SnapshotWriter {
 
   Index index() const override { return index_; }
   bool write_some(size_t budget) override;
-  std::string take() override;
+  std::string drain() override;
 
   bool done() const { return cursor_.done; }
   // Encodes everything left: before the store changes in a way the slices cannot skip.
@@ -47,7 +47,6 @@ class MvccSnapshotWriter final : public SnapshotWriter {
   ByteWriter out_;
   std::string tail_;  // what follows the key index, encoded at the start
   KeyIndex::EncodeCursor cursor_;
-  bool taken_ = false;
 };
 
 }  // namespace synod::kv

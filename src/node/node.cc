@@ -125,8 +125,6 @@ void Node::apply(const Entry& entry) {
 
 Status Node::install_snapshot(const Snapshot& snapshot) {
   SYNOD_ASSERT_MSG(!snapshot.detached, "a snapshot to install carries its bytes (the core refuses others)");
-  // One of our own in progress is older than the leader's, and would only be refused by the engine.
-  snapshot_writer_.reset();
   Status restored = state_machine_.restore(snapshot.data);
   if (!restored.is_ok()) {
     // The leader's application wrote it, so the two disagree on the format or it was damaged on the
@@ -272,6 +270,9 @@ Status Node::process_ready() {
       }
       if (applied_early > 0) run_completions();
     }
+    // One of our own in progress is older than the leader's: it would only be refused by the engine,
+    // and its file must not be marked after the leader's.
+    if (ready.snapshot) abandon_snapshot();
     Status persisted = storage_.persist(ready);
     if (!persisted.is_ok()) return persisted;
     for (Message& message : after_persist) {
@@ -323,28 +324,56 @@ Status Node::send(Message message) {
 }
 
 Status Node::maybe_snapshot() {
+  compact_to_written_snapshot();
   if (snapshot_writer_ == nullptr) {
+    // One at a time: the last one is not durable yet.
+    if (written_snapshot_) return Status::ok();
     Index applied = state_machine_.applied_index();
     if (options_.snapshot_entries == 0 || applied < snapshot_index_ + options_.snapshot_entries) {
       return Status::ok();
     }
+    // Not compactable (e.g. the engine has not caught up): try again after the next apply.
+    Result<SnapshotMeta> meta = engine_->snapshot_meta(applied);
+    if (!meta.is_ok()) return Status::ok();
+    Result<std::unique_ptr<SnapshotSink>> sink = storage_.begin_snapshot(meta.value());
+    if (!sink.is_ok()) return sink.status();
     snapshot_writer_ = state_machine_.begin_snapshot();
+    SYNOD_ASSERT(snapshot_writer_->index() == applied);
+    snapshot_sink_ = std::move(sink).value();
+    written_snapshot_ = std::move(meta).value();
+    snapshot_index_ = applied;
   }
+  // The disk is behind: let it catch up rather than hold the encoding in memory.
+  if (snapshot_sink_->backlog_bytes() >= options_.snapshot_backlog_bytes) return Status::ok();
   size_t budget =
       options_.snapshot_slice_bytes == 0 ? std::numeric_limits<size_t>::max() : options_.snapshot_slice_bytes;
-  if (!snapshot_writer_->write_some(budget)) return Status::ok();
-  std::unique_ptr<SnapshotWriter> writer = std::move(snapshot_writer_);
-  Index index = writer->index();
-  std::optional<Term> term = engine_->term_at(index);
-  // Not compactable (e.g. the engine has not caught up): begin again after the next apply.
-  if (!term) return Status::ok();
-  Status compacted = engine_->compact(index, writer->take());
-  if (!compacted.is_ok()) return Status::ok();
-  snapshot_index_ = index;
-  // The engine's copy is the one made durable: a store's snapshot can be hundreds of megabytes.
-  SnapshotPtr snapshot = engine_->snapshot();
-  SYNOD_ASSERT(snapshot != nullptr && snapshot->meta.index == index && snapshot->meta.term == *term);
-  return storage_.save_snapshot(std::move(snapshot));
+  bool whole = snapshot_writer_->write_some(budget);
+  Status appended = snapshot_sink_->append(snapshot_writer_->drain());
+  if (!appended.is_ok()) return appended;
+  if (!whole) return Status::ok();
+  Status finished = snapshot_sink_->finish();
+  snapshot_writer_.reset();
+  snapshot_sink_.reset();
+  if (!finished.is_ok()) return finished;
+  compact_to_written_snapshot();
+  return Status::ok();
+}
+
+void Node::compact_to_written_snapshot() {
+  if (!written_snapshot_ || snapshot_writer_ != nullptr ||
+      storage_.reloadable_snapshot_index() < written_snapshot_->index) {
+    return;
+  }
+  // Refused only when the log moved past it (a configuration changed since it began): the log then
+  // stays as it is until the next snapshot, and the file is still a sound one to recover from.
+  (void)engine_->compact_detached(*written_snapshot_);
+  written_snapshot_.reset();
+}
+
+void Node::abandon_snapshot() {
+  snapshot_writer_.reset();
+  snapshot_sink_.reset();
+  written_snapshot_.reset();
 }
 
 // ---- Timeouts ----------------------------------------------------------------------------------------

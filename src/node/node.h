@@ -12,11 +12,12 @@
 //   - linearizable reads: read() asks the engine for a read index (Raft thesis, section 6.4) and
 //     completes once the state machine has applied up to it; the caller then reads its state machine.
 //   - snapshots: after `snapshot_entries` applied entries, the state machine begins a snapshot, which
-//     the node encodes a slice per turn (`snapshot_slice_bytes`) while it goes on applying; once whole
-//     it is saved to storage and the engine's log is compacted up to the index it began at. Once
-//     storage holds a snapshot durably and can read it back, the engine lets its bytes go (memory then
-//     holds the state machine once, not twice), and the rare message that sends it to a lagging
-//     follower is refilled from storage.
+//     the node encodes a slice per turn (`snapshot_slice_bytes`) while it goes on applying, and hands
+//     each slice to storage as it comes (Storage::begin_snapshot), so memory never holds the whole
+//     encoding. Once storage holds the snapshot durably, the engine's log is compacted up to the index
+//     it began at and the engine keeps only its meta; the rare message that sends it to a lagging
+//     follower is refilled from storage. A snapshot installed from the leader lets its bytes go the
+//     same way once durable.
 //
 // Callbacks run from tick(), process_ready() and fail_pending(), after the engine's Ready has been
 // handled. They may call propose() and read(), but must not destroy the node.
@@ -31,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,9 @@ struct NodeOptions {
   // How much of a snapshot to encode per turn: about 1 ms of work. Every turn of a loop that waits for
   // input has to wait less while a snapshot is in progress (snapshot_in_progress()).
   size_t snapshot_slice_bytes = size_t{1} << 20U;
+  // While storage holds this much of the snapshot not yet written out, the node encodes no more: a
+  // slow disk then holds a few slices in memory, not the whole store.
+  size_t snapshot_backlog_bytes = size_t{8} << 20U;
   // Pending proposals and reads give up (kTimedOut) after this many ticks.
   uint64_t request_timeout_ticks = 100;
 #if SYNOD_BUG_INJECTION
@@ -142,8 +147,13 @@ class Node {
   void confirm_read(const ReadState& state);
   void serve_reads();
   void abandon_unconfirmed_reads();
+  // Begins, continues or finishes this node's own snapshot.
   Status maybe_snapshot();
-  // Lets the engine drop its snapshot's bytes once storage can read them back.
+  // Compacts the engine to the snapshot written last, once storage holds it durably.
+  void compact_to_written_snapshot();
+  // Drops this node's own snapshot, begun or written: the leader's, about to be installed, is newer.
+  void abandon_snapshot();
+  // Lets the engine drop an installed snapshot's bytes once storage can read them back.
   void release_durable_snapshot();
   // Hands a message to the outbox, first reading back the bytes of a snapshot it carries detached.
   Status send(Message message);
@@ -157,9 +167,11 @@ class Node {
   ApplyHook apply_hook_;
   uint64_t ticks_ = 0;
   uint64_t next_request_ = 1;
-  NodeId known_leader_ = kNoNode;  // as of the last Ready that said
-  Index snapshot_index_ = 0;
+  NodeId known_leader_ = kNoNode;                    // as of the last Ready that said
+  Index snapshot_index_ = 0;                         // of the newest snapshot begun or installed
   std::unique_ptr<SnapshotWriter> snapshot_writer_;  // the snapshot being encoded, if any
+  std::unique_ptr<SnapshotSink> snapshot_sink_;      // where its slices go
+  std::optional<SnapshotMeta> written_snapshot_;     // begun, and not yet compacted to
   Index released_snapshot_index_ = 0;                // the snapshot whose bytes the engine was told to let go
   std::map<uint64_t, PendingProposal> proposals_;    // by request id
   std::multimap<Index, uint64_t> proposals_by_index_;  // proposals with a known slot

@@ -893,19 +893,40 @@ void MultiPaxos::answer_read(const ReadRequest& request, Index index) {
 // ---------------------------------------------------------------------------------------------------
 // Snapshots
 
-Status MultiPaxos::compact(Index index, std::string data) {
+Result<SnapshotMeta> MultiPaxos::snapshot_meta(Index index) const {
   if (index <= log_.snapshot_index()) {
     return Status(ErrorCode::kCompacted, "slot " + std::to_string(index) + " is already compacted");
   }
   if (index > log_.applied()) {
     return Status(ErrorCode::kInvalidArgument, "slot " + std::to_string(index) + " is not applied yet");
   }
+  SnapshotMeta meta;
+  meta.index = index;
+  meta.term = log_.at(index)->term;
+  meta.conf.voters = quorum_.incoming().voters();
+  return meta;
+}
+
+Status MultiPaxos::compact(Index index, std::string data) {
+  SYNOD_TRY_ASSIGN(SnapshotMeta meta, snapshot_meta(index));
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->meta.index = index;
-  snapshot->meta.term = log_.at(index)->term;
-  snapshot->meta.conf.voters = quorum_.incoming().voters();
+  snapshot->meta = std::move(meta);
   snapshot->data = std::move(data);
   log_.compact(index, snapshot->meta.term);
+  snapshot_ = std::move(snapshot);
+  return Status::ok();
+}
+
+Status MultiPaxos::compact_detached(const SnapshotMeta& meta) {
+  SYNOD_TRY_ASSIGN(SnapshotMeta now, snapshot_meta(meta.index));
+  if (now != meta) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "the snapshot at slot " + std::to_string(meta.index) + " no longer matches the log");
+  }
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->meta = meta;
+  snapshot->detached = true;
+  log_.compact(meta.index, meta.term);
   snapshot_ = std::move(snapshot);
   return Status::ok();
 }

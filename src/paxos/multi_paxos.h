@@ -57,6 +57,8 @@ class MultiPaxos final : public Engine {
   Status read_index(std::string context) override;
   Status transfer_leader(NodeId to) override;
   Status compact(Index index, std::string data) override;
+  Result<SnapshotMeta> snapshot_meta(Index index) const override;
+  Status compact_detached(const SnapshotMeta& meta) override;
   SnapshotPtr snapshot() const override { return snapshot_; }
   void release_snapshot_data() override;
 

@@ -778,7 +778,7 @@ void Raft::answer_read(const PendingRead& read) {
 // ---------------------------------------------------------------------------------------------------
 // Snapshots
 
-Status Raft::compact(Index index, std::string data) {
+Result<SnapshotMeta> Raft::snapshot_meta(Index index) const {
   if (index <= log_.snapshot_index()) {
     return Status(ErrorCode::kCompacted, "index " + std::to_string(index) + " is already compacted");
   }
@@ -787,9 +787,24 @@ Status Raft::compact(Index index, std::string data) {
                                                    " past the applied index " +
                                                    std::to_string(log_.applied()));
   }
-  SnapshotMeta meta{index, *log_.term(index), ConfState{quorum_.voters()}};
+  return SnapshotMeta{index, *log_.term(index), ConfState{quorum_.voters()}};
+}
+
+Status Raft::compact(Index index, std::string data) {
+  SYNOD_TRY_ASSIGN(SnapshotMeta meta, snapshot_meta(index));
   snapshot_ = std::make_shared<const Snapshot>(Snapshot{std::move(meta), std::move(data)});
   log_.compact(index);
+  return Status::ok();
+}
+
+Status Raft::compact_detached(const SnapshotMeta& meta) {
+  SYNOD_TRY_ASSIGN(SnapshotMeta now, snapshot_meta(meta.index));
+  if (now != meta) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "the snapshot at index " + std::to_string(meta.index) + " no longer matches the log");
+  }
+  snapshot_ = std::make_shared<const Snapshot>(Snapshot{meta, {}, /*detached=*/true});
+  log_.compact(meta.index);
   return Status::ok();
 }
 

@@ -1,6 +1,8 @@
 #include "storage/disk_storage.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 namespace synod::storage {
 
@@ -98,22 +100,61 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(FileSystem& fs, const Dis
 }
 
 DiskStorage::~DiskStorage() {
-  // A snapshot file written but not yet marked is found and adopted by the next open.
+  // A snapshot whose sink finished is written out; the next open finds its file and adopts it.
+  if (background_) {
+    std::lock_guard lock(background_->mutex);
+    if (!background_->finished) background_->abandoned = true;
+    background_->wake.notify_all();
+  }
   if (writer_.joinable()) writer_.join();
+}
+
+void DiskStorage::write_stream(SnapshotStore& snapshots, Stream& stream) {
+  Result<std::unique_ptr<SnapshotFileWriter>> started = SnapshotFileWriter::start(snapshots, stream.meta);
+  Status status = started.status();
+  std::unique_ptr<SnapshotFileWriter> file = started.is_ok() ? std::move(started).value() : nullptr;
+  while (status.is_ok()) {
+    std::string slice;
+    {
+      std::unique_lock lock(stream.mutex);
+      stream.wake.wait(lock, [&] { return stream.abandoned || stream.finished || !stream.queue.empty(); });
+      if (stream.abandoned) {
+        status = Status(ErrorCode::kAborted,
+                        "the snapshot at index " + std::to_string(stream.meta.index) + " was abandoned");
+        break;
+      }
+      if (stream.queue.empty()) break;  // finished, and everything written
+      slice = std::move(stream.queue.front());
+      stream.queue.pop_front();
+      stream.queued_bytes -= slice.size();
+    }
+    status = file->append(slice);
+  }
+  if (status.is_ok()) status = file->commit();
+  file.reset();  // unless committed, removes its temporary file
+  std::lock_guard lock(stream.mutex);
+  stream.result = status;
+  stream.queue.clear();
+  stream.queued_bytes = 0;
 }
 
 Status DiskStorage::settle_background(bool wait) {
   if (!background_) return Status::ok();
   {
-    std::lock_guard lock(writer_mutex_);
-    if (!written_ && !wait) return Status::ok();
+    std::lock_guard lock(background_->mutex);
+    if (!background_->result) {
+      if (!wait) return Status::ok();
+      if (!background_->finished) background_->abandoned = true;
+      background_->wake.notify_all();
+    }
   }
   writer_.join();
-  Status written = *written_;
-  written_.reset();
-  SnapshotPtr snapshot = std::move(background_);
+  std::shared_ptr<Stream> stream = std::move(background_);
   background_.reset();
-  if (written.is_ok()) written = mark_snapshot(*snapshot);
+  // The thread has stopped: nothing else touches the stream's state now.
+  if (stream->abandoned) return Status::ok();
+  Status written = *stream->result;
+  if (written.is_ok()) written = mark_snapshot(stream->meta);
   if (!written.is_ok()) failure_ = written;
   return written;
 }
@@ -133,38 +174,104 @@ Status DiskStorage::persist(const Ready& ready) {
   return appended;
 }
 
-Status DiskStorage::save_snapshot(SnapshotPtr snapshot) {
+// Writes the file as the slices come, on the node's thread.
+class DiskStorage::DirectSink final : public SnapshotSink {
+ public:
+  DirectSink(DiskStorage& storage, std::unique_ptr<SnapshotFileWriter> file)
+      : storage_(storage), file_(std::move(file)) {}
+  Status append(std::string bytes) override { return check(file_->append(bytes)); }
+  Status finish() override {
+    Status status = file_->commit();
+    if (status.is_ok()) status = storage_.mark_snapshot(file_->meta());
+    return check(status);
+  }
+
+ private:
+  Status check(Status status) {
+    if (!status.is_ok()) storage_.failure_ = status;
+    return status;
+  }
+  DiskStorage& storage_;
+  std::unique_ptr<SnapshotFileWriter> file_;
+};
+
+// Queues the slices for the writer thread.
+class DiskStorage::BackgroundSink final : public SnapshotSink {
+ public:
+  explicit BackgroundSink(std::shared_ptr<Stream> stream) : stream_(std::move(stream)) {}
+  ~BackgroundSink() override {
+    std::lock_guard lock(stream_->mutex);
+    if (!stream_->finished) stream_->abandoned = true;
+    stream_->wake.notify_all();
+  }
+  BackgroundSink(const BackgroundSink&) = delete;
+  BackgroundSink& operator=(const BackgroundSink&) = delete;
+
+  Status append(std::string bytes) override {
+    std::lock_guard lock(stream_->mutex);
+    if (Status refused = refused_locked(); !refused.is_ok()) return refused;
+    stream_->queued_bytes += bytes.size();
+    stream_->queue.push_back(std::move(bytes));
+    stream_->wake.notify_all();
+    return Status::ok();
+  }
+  size_t backlog_bytes() const override {
+    std::lock_guard lock(stream_->mutex);
+    return stream_->queued_bytes;
+  }
+  Status finish() override {
+    std::lock_guard lock(stream_->mutex);
+    if (Status refused = refused_locked(); !refused.is_ok()) return refused;
+    stream_->finished = true;
+    stream_->wake.notify_all();
+    return Status::ok();
+  }
+
+ private:
+  Status refused_locked() const {
+    if (stream_->result && !stream_->result->is_ok()) return *stream_->result;
+    if (stream_->abandoned) {
+      return Status(ErrorCode::kAborted, "the snapshot at index " + std::to_string(stream_->meta.index) +
+                                             " was abandoned by the storage");
+    }
+    return Status::ok();
+  }
+  std::shared_ptr<Stream> stream_;
+};
+
+Result<std::unique_ptr<SnapshotSink>> DiskStorage::begin_snapshot(const SnapshotMeta& meta) {
   if (!failure_.is_ok()) return failure_;
   if (options_.read_only) return Status(ErrorCode::kInvalidArgument, "the storage was opened read-only");
-  if (!options_.background_snapshots) {
-    Status kept = keep_snapshot(*snapshot);
-    if (!kept.is_ok()) failure_ = kept;
-    return kept;
-  }
-  // One at a time: a newer snapshot waits for the older one's file (rare: snapshots are far apart).
   Status settled = settle_background(/*wait=*/true);
   if (!settled.is_ok()) return settled;
-  background_ = snapshot;
-  writer_ = std::thread([this, snapshot = std::move(snapshot)] {
-    Status status = snapshots_.save(*snapshot);
-    std::lock_guard lock(writer_mutex_);
-    written_ = status;
-  });
-  return Status::ok();
+  if (!options_.background_snapshots) {
+    Result<std::unique_ptr<SnapshotFileWriter>> file = SnapshotFileWriter::start(snapshots_, meta);
+    if (!file.is_ok()) return failure_ = file.status();
+    return std::unique_ptr<SnapshotSink>(std::make_unique<DirectSink>(*this, std::move(file).value()));
+  }
+  background_ = std::make_shared<Stream>(meta);
+  writer_ = std::thread([this, stream = background_] { write_stream(snapshots_, *stream); });
+  return std::unique_ptr<SnapshotSink>(std::make_unique<BackgroundSink>(background_));
+}
+
+Status DiskStorage::save_snapshot(SnapshotPtr snapshot) {
+  SYNOD_TRY_ASSIGN(std::unique_ptr<SnapshotSink> sink, begin_snapshot(snapshot->meta));
+  Status appended = sink->append(snapshot->data);
+  return appended.is_ok() ? sink->finish() : appended;
 }
 
 Status DiskStorage::keep_snapshot(const Snapshot& snapshot) {
   // The file first, then the marker: a marker never points at a snapshot that is not durable.
   Status status = snapshots_.save(snapshot);
   if (!status.is_ok()) return status;
-  return mark_snapshot(snapshot);
+  return mark_snapshot(snapshot.meta);
 }
 
-Status DiskStorage::mark_snapshot(const Snapshot& snapshot) {
-  Status status = wal_->append_snapshot(SnapshotRecord{snapshot.meta.index, snapshot.meta.term});
+Status DiskStorage::mark_snapshot(const SnapshotMeta& meta) {
+  Status status = wal_->append_snapshot(SnapshotRecord{meta.index, meta.term});
   if (!status.is_ok()) return status;
   // Entries after the oldest snapshot kept must stay, so that one can stand in for a damaged newer one.
-  marked_snapshot_index_ = std::max(marked_snapshot_index_, snapshot.meta.index);
+  marked_snapshot_index_ = std::max(marked_snapshot_index_, meta.index);
   SYNOD_TRY_ASSIGN(Index oldest, snapshots_.retain(options_.snapshots_kept));
   return wal_->release_through(oldest);
 }

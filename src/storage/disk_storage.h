@@ -7,7 +7,9 @@
 // log does not cover it, open() refuses to start rather than start with a hole.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,9 +32,10 @@ struct DiskStorageOptions {
   size_t snapshots_kept = 2;
   // Recover and report without changing anything (synodctl wal verify); every write is refused.
   bool read_only = false;
-  // save_snapshot() writes and syncs the file on a thread of its own and returns at once; the log's
-  // marker (which lets older segments go) is written by the first persist() after the file is durable.
-  // The node loop then never stalls for the seconds a large store's snapshot takes to reach the disk.
+  // A snapshot's file is written and synced on a thread of its own: the sink of begin_snapshot() only
+  // queues each slice, and save_snapshot() returns at once. The log's marker (which lets older
+  // segments go) is written by the first persist() after the file is durable. The node loop then
+  // never stalls for the seconds a large store's snapshot takes to reach the disk.
   // Needs a FileSystem that may be used from two threads (PosixFileSystem); off for the fault-injecting
   // one of the tests.
   bool background_snapshots = false;
@@ -60,6 +63,9 @@ class DiskStorage final : public Storage {
 
   Status persist(const Ready& ready) override;
   Status save_snapshot(SnapshotPtr snapshot) override;
+  // One snapshot at a time: beginning one first settles the one before (waiting for its file), and
+  // abandons it if its sink never finished.
+  Result<std::unique_ptr<SnapshotSink>> begin_snapshot(const SnapshotMeta& meta) override;
   Index reloadable_snapshot_index() const override { return marked_snapshot_index_; }
   Result<SnapshotPtr> reload_snapshot(const SnapshotMeta& meta) override;
 
@@ -69,11 +75,29 @@ class DiskStorage final : public Storage {
   NodeId node_id() const { return options_.node_id; }
 
  private:
+  // A snapshot file being written on the writer thread: the slices its sink queued, and the result.
+  struct Stream {
+    explicit Stream(SnapshotMeta snapshot_meta) : meta(std::move(snapshot_meta)) {}
+    const SnapshotMeta meta;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<std::string> queue;  // the rest, guarded by mutex
+    size_t queued_bytes = 0;
+    bool finished = false;         // every slice was queued
+    bool abandoned = false;        // the sink went away unfinished, or the storage gave up on it
+    std::optional<Status> result;  // set by the writer thread as it stops
+  };
+  class DirectSink;
+  class BackgroundSink;
+
   DiskStorage(FileSystem& fs, DiskStorageOptions options);
   Status keep_snapshot(const Snapshot& snapshot);
   // The second half of keeping a snapshot, once its file is durable: the log's marker, and old segments go.
-  Status mark_snapshot(const Snapshot& snapshot);
-  // Settles a background snapshot write: waits for it if `wait`, else only if it is done already.
+  Status mark_snapshot(const SnapshotMeta& meta);
+  // The writer thread's loop.
+  static void write_stream(SnapshotStore& snapshots, Stream& stream);
+  // Settles a background snapshot write: waits for it if `wait` (abandoning it if it is unfinished),
+  // else only if it is done already.
   Status settle_background(bool wait);
 
   FileSystem& fs_;
@@ -83,11 +107,9 @@ class DiskStorage final : public Storage {
   // The newest snapshot whose file is durable and marked in the log (or that recovery started from).
   Index marked_snapshot_index_ = 0;
   Status failure_;
-  // The snapshot being written in the background, and the writer's result once it is done.
-  SnapshotPtr background_;
+  // The snapshot being written in the background, shared with its sink and the writer thread.
+  std::shared_ptr<Stream> background_;
   std::thread writer_;
-  std::mutex writer_mutex_;
-  std::optional<Status> written_;  // guarded by writer_mutex_
 };
 
 }  // namespace synod::storage

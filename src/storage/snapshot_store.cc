@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/assert.h"
 #include "base/bytes.h"
 #include "base/crc32c.h"
 
@@ -35,31 +36,31 @@ std::optional<SnapshotMeta> parse_name(std::string_view name) {
 
 namespace {
 
-// A snapshot file is this header, the data, and a CRC-32C of both.
-std::string encode_snapshot_header(const Snapshot& snapshot) {
+constexpr uint32_t kStreamedVersion = 2;  // the data's length after it (kVersion: before it)
+constexpr size_t kTrailerBytes = 8 + 4;   // data length, CRC
+
+// A snapshot file is this header, the data, and a trailer: the data's length and a CRC-32C of all.
+std::string encode_snapshot_header(const SnapshotMeta& meta) {
   ByteWriter out;
   out.put_bytes(kMagic);
-  out.put_fixed32(kVersion);
-  out.put_fixed64(snapshot.meta.index);
-  out.put_fixed64(snapshot.meta.term);
-  out.put_varint(snapshot.meta.conf.voters.size());
-  for (NodeId voter : snapshot.meta.conf.voters) out.put_varint(voter);
-  out.put_fixed64(snapshot.data.size());
-  return std::move(out).take();
-}
-
-std::string encode_snapshot_trailer(const std::string& header, const Snapshot& snapshot) {
-  ByteWriter out;
-  out.put_fixed32(crc32c_extend(crc32c(header), snapshot.data));
+  out.put_fixed32(kStreamedVersion);
+  out.put_fixed64(meta.index);
+  out.put_fixed64(meta.term);
+  out.put_varint(meta.conf.voters.size());
+  for (NodeId voter : meta.conf.voters) out.put_varint(voter);
   return std::move(out).take();
 }
 
 }  // namespace
 
 std::string encode_snapshot_file(const Snapshot& snapshot) {
-  std::string header = encode_snapshot_header(snapshot);
-  std::string trailer = encode_snapshot_trailer(header, snapshot);
-  return header + snapshot.data + trailer;
+  ByteWriter out;
+  out.put_bytes(encode_snapshot_header(snapshot.meta));
+  out.put_bytes(snapshot.data);
+  out.put_fixed64(snapshot.data.size());
+  uint32_t crc = crc32c(out.data());
+  out.put_fixed32(crc);
+  return std::move(out).take();
 }
 
 Result<Snapshot> decode_snapshot_file(std::string_view bytes) {
@@ -73,7 +74,7 @@ Result<Snapshot> decode_snapshot_file(std::string_view bytes) {
   SYNOD_TRY_ASSIGN(std::string_view magic, in.bytes(kMagic.size()));
   if (magic != kMagic) return Status(ErrorCode::kCorruption, "not a Synod snapshot (bad magic)");
   SYNOD_TRY_ASSIGN(uint32_t version, in.fixed32());
-  if (version != kVersion)
+  if (version != kVersion && version != kStreamedVersion)
     return Status(ErrorCode::kCorruption, "snapshot format version " + std::to_string(version));
   Snapshot snapshot;
   SYNOD_TRY_ASSIGN(snapshot.meta.index, in.fixed64());
@@ -83,9 +84,22 @@ Result<Snapshot> decode_snapshot_file(std::string_view bytes) {
     SYNOD_TRY_ASSIGN(NodeId voter, in.varint());
     snapshot.meta.conf.voters.push_back(voter);
   }
-  SYNOD_TRY_ASSIGN(uint64_t length, in.fixed64());
-  SYNOD_TRY_ASSIGN(snapshot.data, in.bytes(length));
-  if (!in.done()) return Status(ErrorCode::kCorruption, "unexpected bytes after the snapshot data");
+  if (version == kVersion) {
+    SYNOD_TRY_ASSIGN(uint64_t length, in.fixed64());
+    SYNOD_TRY_ASSIGN(snapshot.data, in.bytes(length));
+    if (!in.done()) return Status(ErrorCode::kCorruption, "unexpected bytes after the snapshot data");
+    return snapshot;
+  }
+  size_t data_begin = in.position();
+  if (body - data_begin < 8) return Status(ErrorCode::kCorruption, "the snapshot has no data length");
+  ByteReader length_reader(bytes.substr(body - 8, 8));
+  uint64_t length = length_reader.fixed64().value();
+  if (length != body - 8 - data_begin) {
+    return Status(ErrorCode::kCorruption, "the snapshot's data length " + std::to_string(length) +
+                                              " is not the " + std::to_string(body - 8 - data_begin) +
+                                              " bytes it holds");
+  }
+  snapshot.data = std::string(bytes.substr(data_begin, length));
   return snapshot;
 }
 
@@ -109,33 +123,26 @@ Status SnapshotStore::open(std::vector<std::string>& notes) {
   return Status::ok();
 }
 
-Status SnapshotStore::save(const Snapshot& snapshot) {
-  std::string final_path = path(snapshot.meta.index, snapshot.meta.term);
-  std::string temp = final_path + ".tmp";
+Result<std::unique_ptr<File>> SnapshotStore::create_temp(const std::string& temp) {
   if (fs_.exists(temp)) {
     Status removed = fs_.remove(temp);
     if (!removed.is_ok()) return removed;
   }
-  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, fs_.open(temp, OpenMode::kCreateNew));
-  // Written in place from the snapshot's own bytes: a copy of a large store would double the memory.
-  std::string header = encode_snapshot_header(snapshot);
-  std::string trailer = encode_snapshot_trailer(header, snapshot);
-  Status status = file->write_at(0, header);
-  // In slices, each synced before the next: a store's snapshot is tens of megabytes, and left to pile up
-  // in the page cache they stall the WAL's fsyncs behind them (an ext4 journal commit writes out the
-  // dirty data of every file it covers), which every client then waits for. Bounded, the WAL's fsync
-  // waits for one slice at most.
-  constexpr size_t kSliceBytes = size_t{4} << 20U;
+  return fs_.open(temp, OpenMode::kCreateNew);
+}
+
+Status SnapshotStore::save(const Snapshot& snapshot) {
+  SYNOD_TRY_ASSIGN(std::unique_ptr<SnapshotFileWriter> writer,
+                   SnapshotFileWriter::start(*this, snapshot.meta));
+  // Written in place from the snapshot's own bytes, a slice at a time: a copy of a large store would
+  // double the memory.
+  constexpr size_t kSliceBytes = size_t{1} << 20U;
   std::string_view data = snapshot.data;
-  for (size_t offset = 0; status.is_ok() && offset < data.size(); offset += kSliceBytes) {
-    status = file->write_at(header.size() + offset, data.substr(offset, kSliceBytes));
-    if (status.is_ok() && offset + kSliceBytes < data.size()) status = file->sync();
+  for (size_t offset = 0; offset < data.size(); offset += kSliceBytes) {
+    Status appended = writer->append(data.substr(offset, kSliceBytes));
+    if (!appended.is_ok()) return appended;
   }
-  if (status.is_ok()) status = file->write_at(header.size() + snapshot.data.size(), trailer);
-  if (status.is_ok()) status = file->sync();
-  if (status.is_ok()) status = fs_.rename(temp, final_path);
-  if (status.is_ok()) status = fs_.sync_dir(dir_);
-  return status;
+  return writer->commit();
 }
 
 Result<std::vector<SnapshotMeta>> SnapshotStore::list() {
@@ -202,6 +209,63 @@ Result<std::string> SnapshotStore::read_chunk(const SnapshotMeta& meta, uint64_t
   return file->read_at(offset, max_bytes);
 }
 
+SnapshotFileWriter::SnapshotFileWriter(SnapshotStore& store, SnapshotMeta meta, std::unique_ptr<File> file,
+                                       std::string temp)
+    : store_(store), meta_(std::move(meta)), file_(std::move(file)), temp_(std::move(temp)) {}
+
+Result<std::unique_ptr<SnapshotFileWriter>> SnapshotFileWriter::start(SnapshotStore& store,
+                                                                      const SnapshotMeta& meta) {
+  std::string temp = store.path(meta.index, meta.term) + ".tmp";
+  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, store.create_temp(temp));
+  std::unique_ptr<SnapshotFileWriter> writer(new SnapshotFileWriter(store, meta, std::move(file), temp));
+  std::string header = encode_snapshot_header(meta);
+  Status written = writer->file_->write_at(0, header);
+  if (!written.is_ok()) return written;
+  writer->offset_ = header.size();
+  writer->crc_ = crc32c(header);
+  return writer;
+}
+
+SnapshotFileWriter::~SnapshotFileWriter() {
+  if (committed_) return;
+  // Abandoned (or failed): the next open would remove the file anyway; a failure here changes nothing.
+  file_.reset();
+  (void)store_.fs_.remove(temp_);
+}
+
+Status SnapshotFileWriter::append(std::string_view data) {
+  SYNOD_ASSERT_MSG(!committed_, "append after commit");
+  constexpr uint64_t kSyncEvery = uint64_t{4} << 20U;
+  Status status = file_->write_at(offset_, data);
+  if (!status.is_ok()) return status;
+  offset_ += data.size();
+  data_bytes_ += data.size();
+  unsynced_ += data.size();
+  crc_ = crc32c_extend(crc_, data);
+  if (unsynced_ >= kSyncEvery) {
+    status = file_->sync();
+    unsynced_ = 0;
+  }
+  return status;
+}
+
+Status SnapshotFileWriter::commit() {
+  SYNOD_ASSERT_MSG(!committed_, "commit twice");
+  ByteWriter length;
+  length.put_fixed64(data_bytes_);
+  crc_ = crc32c_extend(crc_, length.data());
+  ByteWriter trailer;
+  trailer.put_bytes(length.data());
+  trailer.put_fixed32(crc_);
+  SYNOD_ASSERT(trailer.size() == kTrailerBytes);
+  Status status = file_->write_at(offset_, trailer.data());
+  if (status.is_ok()) status = file_->sync();
+  if (status.is_ok()) status = store_.fs_.rename(temp_, store_.path(meta_.index, meta_.term));
+  if (status.is_ok()) status = store_.fs_.sync_dir(store_.dir_);
+  if (status.is_ok()) committed_ = true;
+  return status;
+}
+
 SnapshotReceiver::SnapshotReceiver(SnapshotStore& store, SnapshotMeta meta, std::unique_ptr<File> file,
                                    std::string temp)
     : store_(store), meta_(std::move(meta)), file_(std::move(file)), temp_(std::move(temp)) {}
@@ -209,11 +273,7 @@ SnapshotReceiver::SnapshotReceiver(SnapshotStore& store, SnapshotMeta meta, std:
 Result<std::unique_ptr<SnapshotReceiver>> SnapshotReceiver::start(SnapshotStore& store,
                                                                   const SnapshotMeta& meta) {
   std::string temp = store.path(meta.index, meta.term) + ".tmp";
-  if (store.fs_.exists(temp)) {
-    Status removed = store.fs_.remove(temp);
-    if (!removed.is_ok()) return removed;
-  }
-  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, store.fs_.open(temp, OpenMode::kCreateNew));
+  SYNOD_TRY_ASSIGN(std::unique_ptr<File> file, store.create_temp(temp));
   return std::unique_ptr<SnapshotReceiver>(new SnapshotReceiver(store, meta, std::move(file), temp));
 }
 

@@ -37,6 +37,8 @@ class LyingEngine final : public Engine {
   Status read_index(std::string context) override { return core_->read_index(std::move(context)); }
   Status transfer_leader(NodeId to) override { return core_->transfer_leader(to); }
   Status compact(Index index, std::string data) override { return core_->compact(index, std::move(data)); }
+  Result<SnapshotMeta> snapshot_meta(Index index) const override { return core_->snapshot_meta(index); }
+  Status compact_detached(const SnapshotMeta& meta) override { return core_->compact_detached(meta); }
   SnapshotPtr snapshot() const override { return core_->snapshot(); }
   void release_snapshot_data() override { core_->release_snapshot_data(); }
   bool has_ready() const override { return core_->has_ready(); }

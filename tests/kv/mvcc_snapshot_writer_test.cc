@@ -88,15 +88,19 @@ TEST(MvccSnapshotWriter, slicesWithWritesBetweenThemGiveTheSnapshotOfTheStart) {
     int64_t revision = h.store.revision();
 
     std::unique_ptr<SnapshotWriter> writer = h.store.begin_snapshot();
+    // Drained after every slice, as the node hands each one to storage.
+    std::string sliced;
     int slices = 1;
     while (!writer->write_some(1 + random.uniform(64))) {
+      sliced += writer->drain();
       random_writes(h, random, 1 + static_cast<int>(random.uniform(3)));
       ++slices;
     }
+    sliced += writer->drain();
+    EXPECT_TRUE(writer->drain().empty()) << "nothing is handed over twice";
     EXPECT_GT(slices, 20);
     EXPECT_GT(h.store.revision(), revision) << "the writes went on";
     EXPECT_EQ(writer->index(), index);
-    std::string sliced = writer->take();
     EXPECT_EQ(sliced, expected);
 
     // And it restores to the store as it was.
@@ -113,12 +117,12 @@ TEST(MvccSnapshotWriter, aWholeBudgetIsOneSliceAndEqualsTheOneShotSnapshot) {
   filled(h, random);
   std::unique_ptr<SnapshotWriter> writer = h.store.begin_snapshot();
   EXPECT_TRUE(writer->write_some(SIZE_MAX));
-  EXPECT_EQ(writer->take(), h.store.snapshot());
+  EXPECT_EQ(writer->drain(), h.store.snapshot());
   // An empty store too.
   Harness empty;
   std::unique_ptr<SnapshotWriter> none = empty.store.begin_snapshot();
   EXPECT_TRUE(none->write_some(1));
-  EXPECT_EQ(none->take(), empty.store.snapshot());
+  EXPECT_EQ(none->drain(), empty.store.snapshot());
 }
 
 TEST(MvccSnapshotWriter, aCompactionFinishesTheSnapshotInProgressFirst) {
@@ -135,7 +139,7 @@ TEST(MvccSnapshotWriter, aCompactionFinishesTheSnapshotInProgressFirst) {
   ASSERT_NE(mvcc_writer, nullptr);
   EXPECT_TRUE(mvcc_writer->done());
   EXPECT_TRUE(writer->write_some(16));
-  EXPECT_EQ(writer->take(), expected);
+  EXPECT_EQ(writer->drain(), expected);
   EXPECT_NE(h.store.snapshot(), expected);
 }
 
@@ -150,7 +154,7 @@ TEST(MvccSnapshotWriter, aRestoreFinishesTheSnapshotInProgressFirst) {
   ASSERT_FALSE(writer->write_some(16));
   ASSERT_TRUE(h.store.restore(other.store.snapshot()).is_ok());
   EXPECT_TRUE(writer->write_some(16));
-  EXPECT_EQ(writer->take(), expected);
+  EXPECT_EQ(writer->drain(), expected);
   EXPECT_EQ(h.store.snapshot(), other.store.snapshot());
 }
 
@@ -166,7 +170,7 @@ TEST(MvccSnapshotWriter, anAbandonedWriterLeavesTheStoreFreeForTheNext) {
   std::string expected = h.store.snapshot();
   std::unique_ptr<SnapshotWriter> writer = h.store.begin_snapshot();
   while (!writer->write_some(100)) random_writes(h, random, 1);
-  EXPECT_EQ(writer->take(), expected);
+  EXPECT_EQ(writer->drain(), expected);
   // The compaction after it has nothing left to finish.
   writer.reset();
   EXPECT_TRUE(h.compact(h.store.revision()).is_ok());
@@ -184,7 +188,7 @@ TEST(MvccSnapshotWriter, aFinishedWriterOutlivesItsStore) {
     ASSERT_TRUE(writer->write_some(SIZE_MAX));
   }
   EXPECT_TRUE(writer->write_some(1));
-  EXPECT_EQ(writer->take(), expected);
+  EXPECT_EQ(writer->drain(), expected);
 }
 
 }  // namespace

@@ -37,11 +37,34 @@ class ObservedStore final : public Storage {
   Result<SnapshotPtr> reload_snapshot(const SnapshotMeta& meta) override {
     return inner_.reload_snapshot(meta);
   }
+  // The default streaming (gathered in memory, then save_snapshot()), watched slice by slice.
+  Result<std::unique_ptr<SnapshotSink>> begin_snapshot(const SnapshotMeta& meta) override {
+    SYNOD_TRY_ASSIGN(std::unique_ptr<SnapshotSink> inner, Storage::begin_snapshot(meta));
+    return std::unique_ptr<SnapshotSink>(std::make_unique<ObservedSink>(*this, std::move(inner)));
+  }
   const DurableState& state() const { return inner_.state(); }
 
   std::function<void(const Ready&)> before_persist;
+  std::vector<size_t> slices;  // the size of every slice handed to a sink
+  size_t backlog = 0;          // what every sink reports as not yet written
 
  private:
+  class ObservedSink final : public SnapshotSink {
+   public:
+    ObservedSink(ObservedStore& owner, std::unique_ptr<SnapshotSink> inner)
+        : owner_(owner), inner_(std::move(inner)) {}
+    Status append(std::string bytes) override {
+      owner_.slices.push_back(bytes.size());
+      return inner_->append(std::move(bytes));
+    }
+    size_t backlog_bytes() const override { return owner_.backlog; }
+    Status finish() override { return inner_->finish(); }
+
+   private:
+    ObservedStore& owner_;
+    std::unique_ptr<SnapshotSink> inner_;
+  };
+
   sim::DurableStore inner_;
 };
 
@@ -74,7 +97,7 @@ class SlicedMap final : public StateMachine {
     Writer(SlicedMap& owner, Index index, std::string data)
         : owner_(owner), index_(index), data_(std::move(data)) {}
     ~Writer() override {
-      if (!taken_) ++owner_.abandoned;
+      if (!finished_) ++owner_.abandoned;
     }
     Index index() const override { return index_; }
     bool write_some(size_t budget) override {
@@ -82,10 +105,15 @@ class SlicedMap final : public StateMachine {
       if (!owner_.stall) written_ += budget;
       return written_ >= data_.size();
     }
-    std::string take() override {
-      taken_ = true;
-      owner_.applied_during.push_back(owner_.applied_index());
-      return std::move(data_);
+    std::string drain() override {
+      size_t upto = std::min(written_, data_.size());
+      std::string bytes = data_.substr(drained_, upto - drained_);
+      drained_ = upto;
+      if (drained_ == data_.size() && !finished_) {
+        finished_ = true;
+        owner_.applied_during.push_back(owner_.applied_index());
+      }
+      return bytes;
     }
 
    private:
@@ -93,7 +121,8 @@ class SlicedMap final : public StateMachine {
     Index index_;
     std::string data_;
     size_t written_ = 0;
-    bool taken_ = false;
+    size_t drained_ = 0;
+    bool finished_ = false;
   };
 
   kv::MapStore& map_;
@@ -519,6 +548,42 @@ TEST(Node, aSnapshotIsWrittenASlicePerTurnWhileEntriesApplyAndCompactsAtItsStart
   h.round();
   EXPECT_EQ(h.map(1).get("k5"), "v");
   EXPECT_EQ(h.map(1).chain_hash(), h.map(2).chain_hash());
+}
+
+// The node hands storage each slice as it is encoded, never the whole snapshot at once, and encodes
+// nothing more while storage reports a backlog of slices not yet written.
+TEST(Node, aSnapshotGoesToStorageASliceAtATimeAndWaitsForABackloggedDisk) {
+  NodeOptions options;
+  options.snapshot_entries = 5;
+  options.snapshot_slice_bytes = 2;
+  options.snapshot_backlog_bytes = 100;
+  Harness h(options, /*sliced=*/true);
+  h.elect(1);
+  h.store(1).backlog = 100;  // the disk is behind
+  write_keys(h, 6);
+  ASSERT_EQ(h.sliced(1).began.size(), 1U);
+  int slices = h.sliced(1).slices;
+  for (int i = 0; i < 20; ++i) h.round();
+  EXPECT_EQ(h.sliced(1).slices, slices) << "nothing was encoded while the disk was behind";
+  EXPECT_TRUE(h.node(1).snapshot_in_progress());
+  EXPECT_EQ(h.durable(1).snapshot, nullptr);
+
+  h.store(1).backlog = 99;
+  for (int i = 0; i < 500 && h.node(1).snapshot_in_progress(); ++i) h.round();
+  ASSERT_FALSE(h.node(1).snapshot_in_progress());
+  ASSERT_EQ(h.sliced(1).began.size(), 1U);
+  const SnapshotPtr& snapshot = h.durable(1).snapshot;
+  ASSERT_NE(snapshot, nullptr);
+  const std::vector<size_t>& handed = h.store(1).slices;
+  ASSERT_GT(handed.size(), 10U);
+  size_t total = 0;
+  for (size_t size : handed) {
+    EXPECT_LE(size, 2U) << "a slice is the budget of one turn";
+    total += size;
+  }
+  EXPECT_EQ(total, snapshot->data.size());
+  EXPECT_EQ(h.node(1).status().snapshot_index, snapshot->meta.index) << "compacted once durable";
+  EXPECT_TRUE(h.node(1).engine().snapshot()->detached) << "the engine keeps only its meta";
 }
 
 TEST(Node, aSnapshotFromTheLeaderAbandonsTheOneInProgress) {

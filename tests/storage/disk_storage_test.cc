@@ -5,7 +5,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -270,6 +272,58 @@ TEST_F(DiskStorageTest, anInstalledSnapshotFollowsABackgroundOne) {
   EXPECT_EQ(state.snapshot->meta.index, 200U);
   EXPECT_TRUE(state.entries.empty());
   EXPECT_EQ(state.hard_state, (HardState{3, 2, 200}));
+}
+
+// A snapshot streamed a slice at a time (the node's way), in both modes: the file is the slices in
+// order, it counts as durable only once finished and written, and it is what a reopen starts from. One
+// abandoned half way leaves no file and no marker, and the log keeps everything.
+TEST_F(DiskStorageTest, aStreamedSnapshotIsItsSlicesInOrderAndAnAbandonedOneLeavesNothing) {
+  for (bool background : {false, true}) {
+    SCOPED_TRACE(background ? "background" : "direct");
+    std::filesystem::remove_all(options_.dir);
+    options_.background_snapshots = background;
+    SnapshotMeta at50{50, 1, ConfState{{1, 2, 3}}};
+    std::string expected;
+    {
+      DurableState state;
+      std::unique_ptr<DiskStorage> storage = open(state).value();
+      ASSERT_TRUE(storage->persist(batch(1, 60, 1, 60)).is_ok());
+      {
+        std::unique_ptr<SnapshotSink> abandoned = storage->begin_snapshot(SnapshotMeta{20, 1, {}}).value();
+        ASSERT_TRUE(abandoned->append("half of it").is_ok());
+      }
+      // Beginning the next one settles the abandoned one, which leaves nothing behind.
+      std::unique_ptr<SnapshotSink> sink = storage->begin_snapshot(at50).value();
+      EXPECT_EQ(storage->reloadable_snapshot_index(), 0U);
+      for (const std::string& name : snapshot_files()) {
+        EXPECT_EQ(name.find("0000000000000014-"), std::string::npos) << "left behind: " << name;
+      }
+      for (int i = 0; i < 150; ++i) {
+        std::string slice(static_cast<size_t>(i * 7919 % 65536), static_cast<char>('a' + i % 26));
+        expected += slice;
+        ASSERT_TRUE(sink->append(slice).is_ok());
+      }
+      EXPECT_EQ(storage->reloadable_snapshot_index(), 0U) << "not durable before it is finished";
+      ASSERT_TRUE(sink->finish().is_ok());
+      sink.reset();
+      // In the background a later persist marks it, once the writer is done.
+      for (Index i = 61; storage->reloadable_snapshot_index() < 50 && i < 10'000; ++i) {
+        ASSERT_TRUE(storage->persist(batch(i, i, 1, i)).is_ok());
+        if (background) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      ASSERT_EQ(storage->reloadable_snapshot_index(), 50U);
+      Result<SnapshotPtr> reloaded = storage->reload_snapshot(at50);
+      ASSERT_TRUE(reloaded.is_ok()) << reloaded.status().to_string();
+      EXPECT_EQ(reloaded.value()->data, expected);
+    }
+    DurableState state;
+    ASSERT_TRUE(open(state).is_ok());
+    ASSERT_NE(state.snapshot, nullptr);
+    EXPECT_EQ(state.snapshot->meta, at50);
+    EXPECT_EQ(state.snapshot->data, expected);
+    ASSERT_FALSE(state.entries.empty());
+    EXPECT_EQ(state.entries.front().index, 51U);
+  }
 }
 
 }  // namespace
