@@ -169,7 +169,7 @@ Status Wal::apply_record(const Record& record, const Segment& segment, uint64_t 
       // an acceptor's slots, what it covers).
       if (options_.keep_entries_after_snapshot) {
         std::erase_if(entries, [&](const Entry& e) { return e.index <= snapshot->index; });
-        index_.erase(index_.begin(), index_.upper_bound(snapshot->index));
+        index_.erase_through(snapshot->index);
         recovered_last_ = std::max(recovered_last_, snapshot->index);
       } else {
         entries.clear();
@@ -191,9 +191,9 @@ Status Wal::apply_record(const Record& record, const Segment& segment, uint64_t 
                             std::to_string(recovered_last_));
     }
     while (!entries.empty() && entries.back().index >= entry.index) entries.pop_back();
-    index_.erase(index_.lower_bound(entry.index), index_.end());
+    index_.erase_from(entry.index);
     entries.push_back(entry);
-    index_[entry.index] = Location{segment.sequence, offset, size, entry.term};
+    index_.push(entry.index, Location{segment.sequence, offset, size, entry.term});
     recovered_last_ = entry.index;
     for (Segment& s : segments_) {
       if (s.sequence == segment.sequence) s.max_index = std::max(s.max_index, entry.index);
@@ -318,10 +318,10 @@ Status Wal::append(const std::vector<Entry>& entries, const std::optional<HardSt
   if (!written.is_ok()) return written;
 
   if (!entries.empty()) {
-    index_.erase(index_.lower_bound(entries.front().index), index_.end());
+    index_.erase_from(entries.front().index);
     for (size_t i = 0; i < entries.size(); ++i) {
-      index_[entries[i].index] =
-          Location{segments_.back().sequence, base + spans[i].first, spans[i].second, entries[i].term};
+      index_.push(entries[i].index, Location{segments_.back().sequence, base + spans[i].first,
+                                             spans[i].second, entries[i].term});
     }
     last_index_ = entries.back().index;
     segments_.back().max_index = std::max(segments_.back().max_index, last_index_);
@@ -347,10 +347,10 @@ Status Wal::append_snapshot(const SnapshotRecord& snapshot) {
   if (!written.is_ok()) return written;
   snapshot_ = snapshot;
   // The same rule as recovery's (apply_record).
-  auto at = index_.find(snapshot.index);
-  if (snapshot.index > last_index_ || (at != index_.end() && at->second.term != snapshot.term)) {
+  const Location* at = index_.find(snapshot.index);
+  if (snapshot.index > last_index_ || (at != nullptr && at->term != snapshot.term)) {
     if (options_.keep_entries_after_snapshot) {
-      index_.erase(index_.begin(), index_.upper_bound(snapshot.index));
+      index_.erase_through(snapshot.index);
       last_index_ = std::max(last_index_, snapshot.index);
     } else {
       index_.clear();
@@ -371,9 +371,7 @@ Status Wal::release_through(Index index) {
     if (!status.is_ok()) return fail(status);
     uint64_t sequence = oldest.sequence;
     readers_.erase(sequence);
-    for (auto it = index_.begin(); it != index_.end();) {
-      it = it->second.sequence == sequence ? index_.erase(it) : std::next(it);
-    }
+    index_.release_segment(sequence);
     segments_.erase(segments_.begin());
   }
   return Status::ok();
@@ -382,12 +380,12 @@ Status Wal::release_through(Index index) {
 Result<std::vector<Entry>> Wal::read(Index from, Index to) {
   std::vector<Entry> entries;
   for (Index i = from; i < to; ++i) {
-    auto at = index_.find(i);
-    if (at == index_.end()) {
+    const Location* at = index_.find(i);
+    if (at == nullptr) {
       return Status(i <= snapshot_.index ? ErrorCode::kCompacted : ErrorCode::kNotFound,
                     "the log holds no entry " + std::to_string(i));
     }
-    const Location& location = at->second;
+    const Location& location = *at;
     File* file = nullptr;
     if (location.sequence == segments_.back().sequence) {
       file = current_.get();
@@ -422,11 +420,41 @@ std::vector<std::string> Wal::segment_names() const {
 }
 
 Index Wal::first_index() const {
-  return index_.empty() ? last_index_ + 1 : index_.begin()->first;
+  return index_.empty() ? last_index_ + 1 : index_.first();
 }
 
 Index Wal::last_index() const {
   return last_index_;
+}
+
+void Wal::Locations::erase_from(Index index) {
+  if (index <= first_) {
+    all_.clear();
+  } else if (index - first_ < all_.size()) {
+    all_.resize(index - first_);
+  }
+}
+
+void Wal::Locations::erase_through(Index index) {
+  while (!all_.empty() && first_ <= index) {
+    all_.pop_front();
+    ++first_;
+  }
+}
+
+void Wal::Locations::push(Index index, const Location& location) {
+  if (all_.empty()) first_ = index;
+  SYNOD_ASSERT_MSG(index == first_ + all_.size(), "the entries held are a run without a gap");
+  all_.push_back(location);
+}
+
+void Wal::Locations::release_segment(uint64_t sequence) {
+  while (!all_.empty() && all_.front().sequence == sequence) {
+    all_.pop_front();
+    ++first_;
+  }
+  // Segments hold their runs in order: none of the rest can be in the released one.
+  SYNOD_ASSERT(all_.empty() || all_.front().sequence > sequence);
 }
 
 }  // namespace synod::storage
