@@ -344,7 +344,7 @@ Status Node::maybe_snapshot() {
     snapshot_index_ = applied;
   }
   // The disk is behind: let it catch up rather than hold the encoding in memory.
-  if (snapshot_sink_->backlog_bytes() >= options_.snapshot_backlog_bytes) return Status::ok();
+  if (!snapshot_slice_due()) return Status::ok();
   size_t budget =
       options_.snapshot_slice_bytes == 0 ? std::numeric_limits<size_t>::max() : options_.snapshot_slice_bytes;
   bool whole = snapshot_writer_->write_some(budget);

@@ -66,7 +66,7 @@ struct NodeOptions {
   // Snapshot and compact after this many applied entries since the last snapshot (0: never).
   uint64_t snapshot_entries = 10'000;
   // How much of a snapshot to encode per turn: about 1 ms of work. Every turn of a loop that waits for
-  // input has to wait less while a snapshot is in progress (snapshot_in_progress()).
+  // input has to wait less while a snapshot is in progress (snapshot_slice_due()).
   size_t snapshot_slice_bytes = size_t{1} << 20U;
   // While storage holds this much of the snapshot not yet written out, the node encodes no more: a
   // slow disk then holds a few slices in memory, not the whole store.
@@ -119,8 +119,13 @@ class Node {
   Index applied_index() const { return state_machine_.applied_index(); }
   size_t pending_proposals() const { return proposals_.size(); }
   size_t pending_reads() const { return reads_.size(); }
-  // Whether a snapshot is being encoded: the owner should call process_ready() again soon, input or not.
+  // Whether a snapshot is being encoded.
   bool snapshot_in_progress() const { return snapshot_writer_ != nullptr; }
+  // Whether its next slice may be encoded now: the owner should call process_ready() again soon, input
+  // or not. Not while storage is behind with the slices it has, so a slow disk does not spin the loop.
+  bool snapshot_slice_due() const {
+    return snapshot_writer_ != nullptr && snapshot_sink_->backlog_bytes() < options_.snapshot_backlog_bytes;
+  }
 
  private:
   struct PendingProposal {

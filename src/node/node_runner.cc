@@ -131,8 +131,9 @@ void NodeRunner::run() {
   while (true) {
     std::deque<Input> batch;
     {
-      // A snapshot in progress is encoded a slice per turn: the loop then only picks up what is queued.
-      bool busy = node_->snapshot_in_progress();
+      // A snapshot in progress is encoded a slice per turn: the loop then only picks up what is queued
+      // (unless storage is behind with the slices, when the loop waits as usual).
+      bool busy = node_->snapshot_slice_due();
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait_until(lock, next_tick, [this, busy] { return busy || stopping_ || !inbox_.empty(); });
       if (stopping_) break;

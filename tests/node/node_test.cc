@@ -566,9 +566,11 @@ TEST(Node, aSnapshotGoesToStorageASliceAtATimeAndWaitsForABackloggedDisk) {
   for (int i = 0; i < 20; ++i) h.round();
   EXPECT_EQ(h.sliced(1).slices, slices) << "nothing was encoded while the disk was behind";
   EXPECT_TRUE(h.node(1).snapshot_in_progress());
+  EXPECT_FALSE(h.node(1).snapshot_slice_due()) << "so the loop may wait for input";
   EXPECT_EQ(h.durable(1).snapshot, nullptr);
 
   h.store(1).backlog = 99;
+  EXPECT_TRUE(h.node(1).snapshot_slice_due());
   for (int i = 0; i < 500 && h.node(1).snapshot_in_progress(); ++i) h.round();
   ASSERT_FALSE(h.node(1).snapshot_in_progress());
   ASSERT_EQ(h.sliced(1).began.size(), 1U);
