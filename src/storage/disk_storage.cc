@@ -109,7 +109,7 @@ DiskStorage::~DiskStorage() {
   if (writer_.joinable()) writer_.join();
 }
 
-void DiskStorage::write_stream(SnapshotStore& snapshots, Stream& stream) {
+void DiskStorage::write_stream(SnapshotStore& snapshots, size_t keep, Stream& stream) {
   Result<std::unique_ptr<SnapshotFileWriter>> started = SnapshotFileWriter::start(snapshots, stream.meta);
   Status status = started.status();
   std::unique_ptr<SnapshotFileWriter> file = started.is_ok() ? std::move(started).value() : nullptr;
@@ -132,8 +132,12 @@ void DiskStorage::write_stream(SnapshotStore& snapshots, Stream& stream) {
   }
   if (status.is_ok()) status = file->commit();
   file.reset();  // unless committed, removes its temporary file
+  // Older files go here too, off the node loop: a large file's unlink can hold a thread for long. The
+  // marker still names the previous snapshot, which is one of those kept.
+  Result<Index> oldest = status.is_ok() ? snapshots.retain(keep) : Result<Index>(status);
   std::lock_guard lock(stream.mutex);
-  stream.result = status;
+  stream.result = oldest.status();
+  if (oldest.is_ok()) stream.oldest_kept = oldest.value();
   stream.queue.clear();
   stream.queued_bytes = 0;
 }
@@ -154,7 +158,7 @@ Status DiskStorage::settle_background(bool wait) {
   // The thread has stopped: nothing else touches the stream's state now.
   if (stream->abandoned) return Status::ok();
   Status written = *stream->result;
-  if (written.is_ok()) written = mark_snapshot(stream->meta);
+  if (written.is_ok()) written = mark_snapshot(stream->meta, stream->oldest_kept);
   if (!written.is_ok()) failure_ = written;
   return written;
 }
@@ -182,7 +186,7 @@ class DiskStorage::DirectSink final : public SnapshotSink {
   Status append(std::string bytes) override { return check(file_->append(bytes)); }
   Status finish() override {
     Status status = file_->commit();
-    if (status.is_ok()) status = storage_.mark_snapshot(file_->meta());
+    if (status.is_ok()) status = storage_.mark_snapshot(file_->meta(), std::nullopt);
     return check(status);
   }
 
@@ -250,7 +254,8 @@ Result<std::unique_ptr<SnapshotSink>> DiskStorage::begin_snapshot(const Snapshot
     return std::unique_ptr<SnapshotSink>(std::make_unique<DirectSink>(*this, std::move(file).value()));
   }
   background_ = std::make_shared<Stream>(meta);
-  writer_ = std::thread([this, stream = background_] { write_stream(snapshots_, *stream); });
+  writer_ = std::thread(
+      [this, stream = background_] { write_stream(snapshots_, options_.snapshots_kept, *stream); });
   return std::unique_ptr<SnapshotSink>(std::make_unique<BackgroundSink>(background_));
 }
 
@@ -264,15 +269,20 @@ Status DiskStorage::keep_snapshot(const Snapshot& snapshot) {
   // The file first, then the marker: a marker never points at a snapshot that is not durable.
   Status status = snapshots_.save(snapshot);
   if (!status.is_ok()) return status;
-  return mark_snapshot(snapshot.meta);
+  return mark_snapshot(snapshot.meta, std::nullopt);
 }
 
-Status DiskStorage::mark_snapshot(const SnapshotMeta& meta) {
+Status DiskStorage::mark_snapshot(const SnapshotMeta& meta, std::optional<Index> oldest_kept) {
   Status status = wal_->append_snapshot(SnapshotRecord{meta.index, meta.term});
   if (!status.is_ok()) return status;
   // Entries after the oldest snapshot kept must stay, so that one can stand in for a damaged newer one.
   marked_snapshot_index_ = std::max(marked_snapshot_index_, meta.index);
-  SYNOD_TRY_ASSIGN(Index oldest, snapshots_.retain(options_.snapshots_kept));
+  Index oldest = 0;
+  if (oldest_kept) {
+    oldest = *oldest_kept;
+  } else {
+    SYNOD_TRY_ASSIGN(oldest, snapshots_.retain(options_.snapshots_kept));
+  }
   return wal_->release_through(oldest);
 }
 

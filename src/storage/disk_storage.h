@@ -86,6 +86,7 @@ class DiskStorage final : public Storage {
     bool finished = false;         // every slice was queued
     bool abandoned = false;        // the sink went away unfinished, or the storage gave up on it
     std::optional<Status> result;  // set by the writer thread as it stops
+    Index oldest_kept = 0;         // with an ok result: the oldest snapshot file left
   };
   class DirectSink;
   class BackgroundSink;
@@ -93,9 +94,11 @@ class DiskStorage final : public Storage {
   DiskStorage(FileSystem& fs, DiskStorageOptions options);
   Status keep_snapshot(const Snapshot& snapshot);
   // The second half of keeping a snapshot, once its file is durable: the log's marker, and old segments go.
-  Status mark_snapshot(const SnapshotMeta& meta);
-  // The writer thread's loop.
-  static void write_stream(SnapshotStore& snapshots, Stream& stream);
+  // `oldest_kept`: the older files are already gone (the writer thread removes them) and this is the
+  // oldest left; else they go here.
+  Status mark_snapshot(const SnapshotMeta& meta, std::optional<Index> oldest_kept);
+  // The writer thread's loop: the file, then the removal of files older than the `keep` newest.
+  static void write_stream(SnapshotStore& snapshots, size_t keep, Stream& stream);
   // Settles a background snapshot write: waits for it if `wait` (abandoning it if it is unfinished),
   // else only if it is done already.
   Status settle_background(bool wait);

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -307,22 +308,39 @@ TEST_F(DiskStorageTest, aStreamedSnapshotIsItsSlicesInOrderAndAnAbandonedOneLeav
       ASSERT_TRUE(sink->finish().is_ok());
       sink.reset();
       // In the background a later persist marks it, once the writer is done.
-      for (Index i = 61; storage->reloadable_snapshot_index() < 50 && i < 10'000; ++i) {
-        ASSERT_TRUE(storage->persist(batch(i, i, 1, i)).is_ok());
+      Index next = 61;
+      for (int i = 0; storage->reloadable_snapshot_index() < 50 && i < 10'000; ++i, ++next) {
+        ASSERT_TRUE(storage->persist(batch(next, next, 1, next)).is_ok());
         if (background) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       ASSERT_EQ(storage->reloadable_snapshot_index(), 50U);
       Result<SnapshotPtr> reloaded = storage->reload_snapshot(at50);
       ASSERT_TRUE(reloaded.is_ok()) << reloaded.status().to_string();
       EXPECT_EQ(reloaded.value()->data, expected);
+      // Two more: the oldest file goes (in the background, on the writer thread), two are kept.
+      for (Index at : {Index{55}, Index{58}}) {
+        std::unique_ptr<SnapshotSink> next = storage->begin_snapshot(SnapshotMeta{at, 1, {}}).value();
+        ASSERT_TRUE(next->append("state@" + std::to_string(at)).is_ok());
+        ASSERT_TRUE(next->finish().is_ok());
+      }
+      for (int i = 0; storage->reloadable_snapshot_index() < 58 && i < 10'000; ++i, ++next) {
+        ASSERT_TRUE(storage->persist(batch(next, next, 1, next)).is_ok());
+        if (background) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      ASSERT_EQ(storage->reloadable_snapshot_index(), 58U);
+      std::vector<std::string> files = snapshot_files();
+      std::sort(files.begin(), files.end());
+      ASSERT_EQ(files.size(), 2U);
+      EXPECT_EQ(files[0].substr(0, 16), "0000000000000037");  // 55
+      EXPECT_EQ(files[1].substr(0, 16), "000000000000003a");  // 58
     }
     DurableState state;
     ASSERT_TRUE(open(state).is_ok());
     ASSERT_NE(state.snapshot, nullptr);
-    EXPECT_EQ(state.snapshot->meta, at50);
-    EXPECT_EQ(state.snapshot->data, expected);
+    EXPECT_EQ(state.snapshot->meta.index, 58U);
+    EXPECT_EQ(state.snapshot->data, "state@58");
     ASSERT_FALSE(state.entries.empty());
-    EXPECT_EQ(state.entries.front().index, 51U);
+    EXPECT_EQ(state.entries.front().index, 59U);
   }
 }
 
