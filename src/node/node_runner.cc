@@ -4,9 +4,11 @@
 
 namespace synod::node {
 
-NodeRunner::NodeRunner(std::unique_ptr<Node> node, std::chrono::milliseconds tick_interval)
+NodeRunner::NodeRunner(std::unique_ptr<Node> node, std::chrono::milliseconds tick_interval,
+                       TurnObserver observer)
     : node_(std::move(node)),
       tick_interval_(tick_interval),
+      observer_(std::move(observer)),
       status_(node_->status()),
       thread_([this] { run(); }) {}
 
@@ -139,16 +141,27 @@ void NodeRunner::run() {
       if (stopping_) break;
       batch.swap(inbox_);
     }
+    auto started = std::chrono::steady_clock::now();
     for (Input& input : batch) handle(input);
-    if (std::chrono::steady_clock::now() >= next_tick) {
+    auto handled = std::chrono::steady_clock::now();
+    auto ticked = handled;
+    if (handled >= next_tick) {
       node_->tick();
       ++ticks_;
       next_tick += tick_interval_;
+      ticked = std::chrono::steady_clock::now();
       // A loop that fell behind (a long fsync) does not replay the ticks it missed in a burst.
-      auto now = std::chrono::steady_clock::now();
-      if (next_tick < now) next_tick = now + tick_interval_;
+      if (next_tick < ticked) next_tick = ticked + tick_interval_;
     }
     Status status = node_->process_ready();
+    if (observer_) {
+      TurnTiming timing;
+      timing.inputs = handled - started;
+      timing.tick = ticked - handled;
+      timing.ready = std::chrono::steady_clock::now() - ticked;
+      timing.inputs_handled = batch.size();
+      observer_(timing);
+    }
     settle_transfers();
     EngineStatus engine_status = node_->status();
     std::lock_guard<std::mutex> lock(mutex_);

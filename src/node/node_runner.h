@@ -36,7 +36,21 @@ class NodeRunner {
   using Done = std::function<void(Result<std::string>)>;
   enum class Consistency { kLinearizable, kSerializable };
 
-  NodeRunner(std::unique_ptr<Node> node, std::chrono::milliseconds tick_interval);
+  // How long one turn of the loop took, and in what: handing the queued inputs to the node, its tick, and
+  // process_ready() (persist, send, apply, snapshot slice).
+  struct TurnTiming {
+    std::chrono::nanoseconds inputs{0};
+    std::chrono::nanoseconds tick{0};
+    std::chrono::nanoseconds ready{0};
+    size_t inputs_handled = 0;
+    std::chrono::nanoseconds total() const { return inputs + tick + ready; }
+  };
+  // Called on the loop thread after every turn (the time it waited for input is not counted). Must be
+  // cheap: a long turn holds heartbeats, and followers call an election after one election timeout.
+  using TurnObserver = std::function<void(const TurnTiming&)>;
+
+  NodeRunner(std::unique_ptr<Node> node, std::chrono::milliseconds tick_interval,
+             TurnObserver observer = nullptr);
   ~NodeRunner();  // stops the loop; pending requests fail with kUnavailable
   NodeRunner(const NodeRunner&) = delete;
   NodeRunner& operator=(const NodeRunner&) = delete;
@@ -92,6 +106,7 @@ class NodeRunner {
 
   std::unique_ptr<Node> node_;
   std::chrono::milliseconds tick_interval_;
+  TurnObserver observer_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Input> inbox_;

@@ -19,6 +19,7 @@
 #include "kv/watch_hub.h"
 #include "metrics/http_server.h"
 #include "node/node_runner.h"
+#include "node/timed_storage.h"
 #include "paxos/multi_paxos.h"
 #include "raft/raft.h"
 #include "server/lessor.h"
@@ -127,6 +128,7 @@ struct Server::Parts {
   metrics::Registry registry;
   std::unique_ptr<ServerMetrics> metrics;
   std::unique_ptr<storage::DiskStorage> storage;
+  std::unique_ptr<node::TimedStorage> timed_storage;  // what the node persists through
   std::unique_ptr<kv::MvccStore> store;
   std::unique_ptr<kv::WatchHub> watches;  // told of every write the store applies
   // When leases expire. Stopped before the node loop, destroyed after it: revokes it proposed complete
@@ -311,9 +313,26 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& config) {
   node_options.request_timeout_ticks = static_cast<uint64_t>(
       (std::chrono::milliseconds(5000) + 2 * config.election_timeout) / config.heartbeat_interval);
   transport::TcpTransport* out = p.transport.get();
-  auto node = std::make_unique<node::Node>(node_options, std::move(engine).value(), *p.store, *p.storage,
-                                           [out](Message&& message) { out->send(std::move(message)); });
-  p.runner = std::make_unique<node::NodeRunner>(std::move(node), config.heartbeat_interval);
+  p.timed_storage = std::make_unique<node::TimedStorage>(*p.storage);
+  auto node =
+      std::make_unique<node::Node>(node_options, std::move(engine).value(), *p.store, *p.timed_storage,
+                                   [out](Message&& message) { out->send(std::move(message)); });
+  // A turn of the loop that takes half an election timeout is logged with where its time went: past a
+  // whole one, the followers stop hearing from a leader and elect another.
+  node::TimedStorage* timed = p.timed_storage.get();
+  auto slow = std::chrono::duration_cast<std::chrono::nanoseconds>(config.election_timeout) / 2;
+  auto observe_turn = [timed, slow](const node::NodeRunner::TurnTiming& turn) {
+    std::chrono::nanoseconds persisting = timed->take_persist_time();
+    if (turn.total() < slow) return;
+    auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    log().warn(
+        "event=slow-turn took_ms={:.0f} inputs={} inputs_ms={:.0f} tick_ms={:.0f} ready_ms={:.0f} "
+        "persist_ms={:.0f} note=\"the node loop was held; past an election timeout the followers elect "
+        "another leader\"",
+        ms(turn.total()), turn.inputs_handled, ms(turn.inputs), ms(turn.tick), ms(turn.ready),
+        ms(persisting));
+  };
+  p.runner = std::make_unique<node::NodeRunner>(std::move(node), config.heartbeat_interval, observe_turn);
   p.inbox = p.runner.get();
   p.lessor->start();
   node::NodeRunner* runner = p.runner.get();

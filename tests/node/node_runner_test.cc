@@ -9,13 +9,16 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "kv/map_command.h"
 #include "kv/map_store.h"
+#include "node/timed_storage.h"
 #include "raft/config.h"
+#include "sim/durable_store.h"
 #include "sim/faulty_file_system.h"
 #include "sim/raft_engine.h"
 #include "storage/disk_storage.h"
@@ -251,6 +254,68 @@ TEST(NodeRunner, leaderTransferCompletesWhenTheTargetLeads) {
   EXPECT_EQ(cluster.runner(target).status().role, Role::kLeader);
   cluster.stop();
   std::filesystem::remove_all(pattern);
+}
+
+}  // namespace
+}  // namespace synod::node
+
+namespace synod::node {
+namespace {
+
+// A storage whose persist() takes a while once asked to, as a disk stalled behind other writes would.
+class SlowStore final : public Storage {
+ public:
+  Status persist(const Ready& ready) override {
+    if (slow) std::this_thread::sleep_for(60ms);
+    return inner_.persist(ready);
+  }
+  Status save_snapshot(SnapshotPtr snapshot) override { return inner_.save_snapshot(std::move(snapshot)); }
+  std::atomic<bool> slow{false};
+
+ private:
+  sim::DurableStore inner_;
+};
+
+// Every turn of the loop is reported with where its time went, so a server can log the turns that hold
+// its heartbeats back; TimedStorage says how much of it was the disk.
+TEST(NodeRunner, eachTurnIsTimedAndAHeldPersistShowsInIt) {
+  SlowStore slow_store;
+  TimedStorage timed(slow_store);
+  kv::MapStore map;
+  std::unique_ptr<Engine> engine =
+      sim::raft_engine_factory(raft::Config{})(1, {1}, 5, DurableState{}).value();
+  NodeOptions node_options;
+  node_options.id = 1;
+  node_options.voters = {1};
+  node_options.incarnation = 1;
+  std::mutex mutex;
+  std::vector<NodeRunner::TurnTiming> turns;  // guarded by mutex
+  std::vector<std::chrono::nanoseconds> persisting;
+  NodeRunner runner(std::make_unique<Node>(node_options, std::move(engine), map, timed, [](Message&&) {}),
+                    2ms, [&](const NodeRunner::TurnTiming& turn) {
+                      std::lock_guard lock(mutex);
+                      turns.push_back(turn);
+                      persisting.push_back(timed.take_persist_time());
+                    });
+  for (int i = 0; i < 500 && runner.status().role != Role::kLeader; ++i) std::this_thread::sleep_for(2ms);
+  ASSERT_EQ(runner.status().role, Role::kLeader);
+
+  slow_store.slow = true;
+  auto put_one = runner.propose(put(1, 1, "x", "1"));
+  ASSERT_EQ(put_one.wait_for(5s), std::future_status::ready);
+  ASSERT_TRUE(put_one.get().is_ok());
+  runner.stop();
+
+  std::lock_guard lock(mutex);
+  bool held = false;
+  for (size_t i = 0; i < turns.size(); ++i) {
+    EXPECT_EQ(turns[i].total(), turns[i].inputs + turns[i].tick + turns[i].ready);
+    if (turns[i].inputs_handled >= 1 && persisting[i] >= 60ms) {
+      held = true;
+      EXPECT_GE(turns[i].ready, persisting[i]) << "persist runs inside process_ready()";
+    }
+  }
+  EXPECT_TRUE(held) << "the turn that took the proposal shows the 60 ms persist";
 }
 
 }  // namespace
