@@ -307,27 +307,26 @@ TEST_F(DiskStorageTest, aStreamedSnapshotIsItsSlicesInOrderAndAnAbandonedOneLeav
       EXPECT_EQ(storage->reloadable_snapshot_index(), 0U) << "not durable before it is finished";
       ASSERT_TRUE(sink->finish().is_ok());
       sink.reset();
-      // In the background a later persist marks it, once the writer is done.
+      // In the background a later persist marks a finished snapshot, once the writer is done.
       Index next = 61;
-      for (int i = 0; storage->reloadable_snapshot_index() < 50 && i < 10'000; ++i, ++next) {
-        ASSERT_TRUE(storage->persist(batch(next, next, 1, next)).is_ok());
-        if (background) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      ASSERT_EQ(storage->reloadable_snapshot_index(), 50U);
+      auto persist_until_marked = [&](Index index) {
+        for (int i = 0; storage->reloadable_snapshot_index() < index && i < 10'000; ++i, ++next) {
+          ASSERT_TRUE(storage->persist(batch(next, next, 1, next)).is_ok());
+          if (background) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        ASSERT_EQ(storage->reloadable_snapshot_index(), index);
+      };
+      ASSERT_NO_FATAL_FAILURE(persist_until_marked(50));
       Result<SnapshotPtr> reloaded = storage->reload_snapshot(at50);
       ASSERT_TRUE(reloaded.is_ok()) << reloaded.status().to_string();
       EXPECT_EQ(reloaded.value()->data, expected);
       // Two more: the oldest file goes (in the background, on the writer thread), two are kept.
       for (Index at : {Index{55}, Index{58}}) {
-        std::unique_ptr<SnapshotSink> next = storage->begin_snapshot(SnapshotMeta{at, 1, {}}).value();
-        ASSERT_TRUE(next->append("state@" + std::to_string(at)).is_ok());
-        ASSERT_TRUE(next->finish().is_ok());
+        std::unique_ptr<SnapshotSink> later = storage->begin_snapshot(SnapshotMeta{at, 1, {}}).value();
+        ASSERT_TRUE(later->append("state@" + std::to_string(at)).is_ok());
+        ASSERT_TRUE(later->finish().is_ok());
       }
-      for (int i = 0; storage->reloadable_snapshot_index() < 58 && i < 10'000; ++i, ++next) {
-        ASSERT_TRUE(storage->persist(batch(next, next, 1, next)).is_ok());
-        if (background) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      ASSERT_EQ(storage->reloadable_snapshot_index(), 58U);
+      ASSERT_NO_FATAL_FAILURE(persist_until_marked(58));
       std::vector<std::string> files = snapshot_files();
       std::sort(files.begin(), files.end());
       ASSERT_EQ(files.size(), 2U);
