@@ -221,7 +221,7 @@ Result<std::unique_ptr<SnapshotFileWriter>> SnapshotFileWriter::start(SnapshotSt
   std::string header = encode_snapshot_header(meta);
   Status written = writer->file_->write_at(0, header);
   if (!written.is_ok()) return written;
-  writer->offset_ = header.size();
+  writer->header_bytes_ = header.size();
   writer->crc_ = crc32c(header);
   return writer;
 }
@@ -236,9 +236,8 @@ SnapshotFileWriter::~SnapshotFileWriter() {
 Status SnapshotFileWriter::append(std::string_view data) {
   SYNOD_ASSERT_MSG(!committed_, "append after commit");
   constexpr uint64_t kSyncEvery = uint64_t{4} << 20U;
-  Status status = file_->write_at(offset_, data);
+  Status status = file_->write_at(header_bytes_ + data_bytes_, data);
   if (!status.is_ok()) return status;
-  offset_ += data.size();
   data_bytes_ += data.size();
   unsynced_ += data.size();
   crc_ = crc32c_extend(crc_, data);
@@ -258,7 +257,7 @@ Status SnapshotFileWriter::commit() {
   trailer.put_bytes(length.data());
   trailer.put_fixed32(crc_);
   SYNOD_ASSERT(trailer.size() == kTrailerBytes);
-  Status status = file_->write_at(offset_, trailer.data());
+  Status status = file_->write_at(header_bytes_ + data_bytes_, trailer.data());
   if (status.is_ok()) status = file_->sync();
   if (status.is_ok()) status = store_.fs_.rename(temp_, store_.path(meta_.index, meta_.term));
   if (status.is_ok()) status = store_.fs_.sync_dir(store_.dir_);

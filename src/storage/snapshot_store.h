@@ -86,7 +86,7 @@ class SnapshotFileWriter {
   SnapshotMeta meta_;
   std::unique_ptr<File> file_;
   std::string temp_;
-  uint64_t offset_ = 0;      // where the next bytes go
+  uint64_t header_bytes_ = 0;
   uint64_t data_bytes_ = 0;  // data appended so far
   uint64_t unsynced_ = 0;    // bytes written since the last sync
   uint32_t crc_ = 0;         // of everything written so far
